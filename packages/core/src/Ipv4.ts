@@ -1,0 +1,110 @@
+/**
+ * IPv4 addresses (`10.0.0.2`) and subnets in CIDR notation (`10.0.0.0/24`).
+ *
+ * @since 0.1.0
+ */
+import { Effect } from "effect"
+import { InvalidCidr, InvalidIpv4 } from "./errors.js"
+
+/**
+ * A dotted-quad IPv4 address in canonical form.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type Ipv4 = string
+
+/**
+ * An IPv4 subnet.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface Cidr {
+  readonly address: Ipv4
+  /** 0..32 */
+  readonly prefix: number
+}
+
+/** @internal */
+export const toNumber = (input: string): number | undefined => {
+  const parts = input.split(".")
+  if (parts.length !== 4) return undefined
+  let value = 0
+  for (const part of parts) {
+    // Decimal only, no leading zeros (they mean octal to some tools), as Rust's Ipv4Addr.
+    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return undefined
+    const octet = Number(part)
+    if (octet > 255) return undefined
+    value = value * 256 + octet
+  }
+  return value
+}
+
+/** @internal */
+export const fromNumber = (value: number): Ipv4 =>
+  [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".")
+
+/**
+ * Parses a dotted-quad address: four decimal numbers 0..255 without leading
+ * zeros.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parse = (input: string): Effect.Effect<Ipv4, InvalidIpv4> =>
+  toNumber(input) === undefined ? Effect.fail(new InvalidIpv4({ input })) : Effect.succeed(input)
+
+/**
+ * @since 0.1.0
+ * @category formatting
+ */
+export const format = (ip: Ipv4): string => ip
+
+/** @internal */
+export const cidrFromString = (input: string): Cidr | undefined => {
+  const slash = input.indexOf("/")
+  const addressText = slash < 0 ? input : input.slice(0, slash)
+  if (toNumber(addressText) === undefined) return undefined
+  if (slash < 0) return { address: addressText, prefix: 32 }
+  const prefixText = input.slice(slash + 1)
+  if (!/^(0|[1-9][0-9]?)$/.test(prefixText)) return undefined
+  const prefix = Number(prefixText)
+  return prefix <= 32 ? { address: addressText, prefix } : undefined
+}
+
+/**
+ * Parses `ADDRESS/PREFIX` (prefix 0..32); a lone address means `/32`, as
+ * ipnetwork's `Ipv4Network` in the original. Host bits may be set
+ * (`10.0.0.1/24`), again as the original.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
+export const parseCidr = (input: string): Effect.Effect<Cidr, InvalidCidr> => {
+  const cidr = cidrFromString(input)
+  return cidr === undefined ? Effect.fail(new InvalidCidr({ input })) : Effect.succeed(cidr)
+}
+
+/**
+ * Formats as `ADDRESS/PREFIX`; `parseCidr(formatCidr(c))` gives `c` back.
+ *
+ * @since 0.1.0
+ * @category formatting
+ */
+export const formatCidr = (cidr: Cidr): string => `${cidr.address}/${cidr.prefix}`
+
+/**
+ * Whether `ip` lies inside `cidr`.
+ *
+ * @since 0.1.0
+ * @category predicates
+ */
+export const contains = (cidr: Cidr, ip: Ipv4): boolean => {
+  const network = toNumber(cidr.address)
+  const address = toNumber(ip)
+  if (network === undefined || address === undefined) return false
+  if (cidr.prefix === 0) return true
+  const mask = (0xffffffff << (32 - cidr.prefix)) >>> 0
+  return ((network & mask) >>> 0) === ((address & mask) >>> 0)
+}
