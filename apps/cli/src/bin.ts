@@ -1,1 +1,12 @@
-console.log("krunbox")
+import { main } from "./main.js"
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    // main() reports every failure it knows; reaching here is a bug in krunbox itself.
+    process.stderr.write(`krunbox: internal error: ${error instanceof Error ? error.stack : String(error)}\n`)
+    process.exitCode = 125
+  }
+)

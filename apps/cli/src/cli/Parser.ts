@@ -4,7 +4,10 @@ import { UsageError } from "./UsageError.js"
 
 export interface Parsed {
   readonly flags: ReadonlyMap<string, ReadonlyArray<string>>
+  /** Plain operands; for a "command" spec, the workload's argv. */
   readonly operands: ReadonlyArray<string>
+  /** For a "command" spec: an image reference written as `REF -- CMD...`. */
+  readonly ref: string | undefined
 }
 
 /**
@@ -21,8 +24,8 @@ export const parse = (spec: CommandSpec, argv: ReadonlyArray<string>): Parsed =>
     byName.set(`--${flag.name}`, flag)
     if (flag.alias !== undefined) byName.set(`-${flag.alias}`, flag)
   }
-  const stopsAtOperand = spec.operands === "command" || spec.operands === "ref-and-command"
-  const operandsBeforeCommand = spec.operands === "ref-and-command" ? 1 : 0
+  const stopsAtOperand = spec.operands === "command"
+  let ref: string | undefined
 
   let i = 0
   while (i < argv.length) {
@@ -81,14 +84,19 @@ export const parse = (spec: CommandSpec, argv: ReadonlyArray<string>): Parsed =>
       flags.set(flag.name, list)
       continue
     }
-    operands.push(arg)
-    i += 1
-    if (stopsAtOperand && operands.length > operandsBeforeCommand) {
-      operands.push(...argv.slice(i))
+    if (stopsAtOperand) {
+      if (argv[i + 1] === "--") {
+        ref = arg
+        operands.push(...argv.slice(i + 2))
+      } else {
+        operands.push(...argv.slice(i))
+      }
       break
     }
+    operands.push(arg)
+    i += 1
   }
-  return { flags, operands }
+  return { flags, operands, ref }
 }
 
 /** `-v/host:/guest` style: a short flag with its value attached. */

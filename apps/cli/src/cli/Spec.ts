@@ -22,8 +22,11 @@ export interface CommandSpec {
   readonly usage: string
   readonly description?: string
   readonly flags: ReadonlyArray<FlagSpec>
-  /** "command": everything from the first operand (or after `--`) is the workload's argv. */
-  readonly operands: "none" | "one" | "command" | "ref-and-command"
+  /**
+   * "command": everything from the first operand (or after `--`) is the workload's argv, and
+   * `REF -- CMD...` names an image first.
+   */
+  readonly operands: "none" | "one" | "command"
   readonly examples: ReadonlyArray<readonly [command: string, explanation: string]>
 }
 

@@ -1,0 +1,100 @@
+import type { CommandSpec } from "../cli/Spec.js"
+import { jsonFlag } from "../cli/Spec.js"
+
+export const runSpec: CommandSpec = {
+  name: "run",
+  summary: "Run a command in a new microVM and exit with its status",
+  usage: "krunbox run [FLAGS] [IMAGE --] CMD [ARGS...]",
+  description: [
+    "Boots a VM, runs CMD in it with output streamed live, and exits with CMD's exit status",
+    "(125 when krunbox itself fails). Without --rootfs or IMAGE the built-in busybox rootfs is",
+    "used. Flags end at the first operand or at '--': 'krunbox run sh -c \"echo hi\"' hands -c",
+    "to sh. 'IMAGE -- CMD' runs CMD in an OCI image (pulled when missing, see 'krunbox pull').",
+    "Ctrl-C or SIGTERM stops the VM and cleans up."
+  ].join("\n"),
+  flags: [
+    { name: "rootfs", kind: "string", metavar: "DIR", description: "Directory to use as the guest's root filesystem", defaultText: "built-in busybox rootfs" },
+    { name: "cpus", kind: "string", metavar: "N", description: "Number of vCPUs", defaultText: "1" },
+    { name: "memory", alias: "m", kind: "string", metavar: "MIB", description: "Guest memory in MiB", defaultText: "1024" },
+    { name: "volume", alias: "v", kind: "repeated", metavar: "HOST:GUEST", description: "Share a host directory at a guest path (a lone PATH shares it at the same path)" },
+    { name: "publish", alias: "p", kind: "repeated", metavar: "HOST:GUEST", description: "Expose guest TCP port GUEST on host port HOST" },
+    { name: "env", alias: "e", kind: "repeated", metavar: "KEY=VAL", description: "Set an environment variable in the guest" },
+    { name: "env-file", kind: "repeated", metavar: "FILE", description: "Read KEY=VAL lines from FILE (# comments; a bare KEY copies krunbox's own value)" },
+    { name: "workdir", alias: "w", kind: "string", metavar: "DIR", description: "Working directory of CMD inside the guest" },
+    { name: "rlimit", kind: "repeated", metavar: "NAME=SOFT:HARD", description: "Resource limit, e.g. RLIMIT_NOFILE=1024:2048 or nofile=1024:2048" },
+    { name: "net", kind: "string", metavar: "SCOPE", choices: ["none", "group", "public", "any"], description: "Network scope: none, group (own subnet), public (no private ranges), any", defaultText: "none" },
+    { name: "ip", kind: "string", metavar: "IPV4", description: "Guest IPv4 address (with --net group)" },
+    { name: "subnet", kind: "string", metavar: "CIDR", description: "Guest subnet, e.g. 10.0.0.0/24 (with --net group)" },
+    { name: "console-output", kind: "string", metavar: "FILE", description: "Also write the guest console (kernel and init messages) to FILE" },
+    { name: "log-level", kind: "string", metavar: "LEVEL", choices: ["off", "error", "warn", "info", "debug", "trace", "0", "1", "2", "3", "4", "5"], description: "libkrun's log level", defaultText: "off" },
+    { name: "engine", kind: "string", metavar: "ENGINE", choices: ["auto", "libkrun", "gvisor"], description: "auto picks libkrun where microVMs boot, else gvisor (with a notice)", defaultText: "auto" },
+    { name: "timeout", kind: "string", metavar: "DURATION", description: "Stop the VM after DURATION (500ms, 30s, 2m); exit 124 like timeout(1)" },
+    { name: "insecure", kind: "boolean", description: "Allow plain-HTTP registries when pulling IMAGE" },
+    { ...jsonFlag, description: "Print one JSON record (status, signal, timedOut, engine, timings, stdout, stderr) instead of streaming output" }
+  ],
+  operands: "command",
+  examples: [
+    ["krunbox run -- /bin/echo hello", "hello world on the built-in rootfs"],
+    ["krunbox run -e NAME=you -w /tmp sh -c 'echo hi $NAME from $(pwd)'", "environment and working directory"],
+    ["krunbox run -v ./out:/out sh -c 'date > /out/stamp'", "write a result into a shared host folder"],
+    ["krunbox run --timeout 5s --json -- sleep 60", "stop a runaway workload; JSON record for scripts"],
+    ["krunbox run --rootfs ./my-rootfs --cpus 2 --memory 512 -- /usr/bin/python3 -V", "your own rootfs and resources"],
+    ["krunbox run alpine:3.20 -- cat /etc/os-release", "run in an OCI image"]
+  ]
+}
+
+export const setupSpec: CommandSpec = {
+  name: "setup",
+  summary: "Obtain and verify the native runtime (libkrun, libkrunfw, guest init, rootfs, gVisor)",
+  usage: "krunbox setup [--force] [--json]",
+  description: [
+    "Prefers system installs; otherwise builds libkrun 1.19.0 from crates.io and unpacks Debian's",
+    "libkrunfw5, all cached under $XDG_CACHE_HOME/krunbox (default ~/.cache/krunbox).",
+    "Idempotent: a second run only verifies. Other commands run it implicitly on first need."
+  ].join("\n"),
+  flags: [
+    { name: "force", kind: "boolean", description: "Rebuild and re-download everything, ignoring the cache" },
+    jsonFlag
+  ],
+  operands: "none",
+  examples: [
+    ["krunbox setup", "first-time setup, with progress"],
+    ["krunbox setup --json | jq .libkrun", "where libkrun came from, its version and sha256"]
+  ]
+}
+
+export const doctorSpec: CommandSpec = {
+  name: "doctor",
+  summary: "Report what this host can run and why (KVM, libkrun, gVisor, boot probe)",
+  usage: "krunbox doctor [--json] [--no-probe]",
+  flags: [
+    jsonFlag,
+    { name: "no-probe", kind: "boolean", description: "Skip the boot probe (a VM running /bin/true)" }
+  ],
+  operands: "none",
+  examples: [
+    ["krunbox doctor", "human-readable report"],
+    ["krunbox doctor --json | jq .kvm", "the KVM section for scripts"]
+  ]
+}
+
+export const versionSpec: CommandSpec = {
+  name: "version",
+  summary: "Print the versions of krunbox, libkrun and libkrunfw",
+  usage: "krunbox version [--json]",
+  flags: [jsonFlag],
+  operands: "none",
+  examples: [["krunbox version", "versions, one per line"]]
+}
+
+export const completionSpec: CommandSpec = {
+  name: "completion",
+  summary: "Print a shell completion script (bash, zsh or fish)",
+  usage: "krunbox completion bash|zsh|fish",
+  flags: [],
+  operands: "one",
+  examples: [
+    ["source <(krunbox completion bash)", "enable completion in the current bash"],
+    ["krunbox completion fish > ~/.config/fish/completions/krunbox.fish", "install for fish"]
+  ]
+}

@@ -1,0 +1,168 @@
+import { spawn, spawnSync } from "node:child_process"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { fileURLToPath } from "node:url"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+
+const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
+
+const krunbox = (args: ReadonlyArray<string>, input?: string) =>
+  spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", input: input ?? "", timeout: 120_000 })
+
+let scratch: string
+
+beforeAll(() => {
+  // the native runtime (default rootfs, runsc) is set up once; later runs only verify it
+  const setup = krunbox(["setup"])
+  if (setup.status !== 0) throw new Error(`krunbox setup failed:\n${setup.stderr}`)
+  scratch = mkdtempSync(join(tmpdir(), "krunbox-cli-test-"))
+}, 20 * 60_000)
+
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+describe("krunbox run", () => {
+  it.each([0, 1, 3, 42])("exits with the guest's status %d", (status) => {
+    const result = krunbox(["run", "--", "/bin/sh", "-c", `exit ${status}`])
+    expect(result.stderr).not.toMatch(/krunbox: .*\[/)
+    expect(result.status).toBe(status)
+  })
+
+  it("exits 127 when the command does not exist in the guest", () => {
+    expect(krunbox(["run", "--", "/no/such/program"]).status).toBe(127)
+  })
+
+  it("passes output, env, workdir and workload flags through", () => {
+    const result = krunbox(["run", "-e", "GREETING=hi", "-w", "/tmp", "sh", "-c", 'echo "$GREETING from $(pwd)"; echo oops >&2'])
+    expect(result.status).toBe(0)
+    expect(result.stdout).toBe("hi from /tmp\n")
+    expect(result.stderr).toContain("oops\n")
+  })
+
+  it("reads --env-file", () => {
+    const file = join(scratch, "vars.env")
+    writeFileSync(file, "# comment\nA=1\n\nB=two words\n")
+    const result = krunbox(["run", "--env-file", file, "--", "sh", "-c", 'echo "$A/$B"'])
+    expect(result.stdout).toBe("1/two words\n")
+  })
+
+  it("writes into a shared host folder", () => {
+    const shared = join(scratch, "shared")
+    spawnSync("mkdir", ["-p", shared])
+    const result = krunbox(["run", "-v", `${shared}:/out`, "--", "sh", "-c", "echo result > /out/file"])
+    expect(result.status).toBe(0)
+    expect(readFileSync(join(shared, "file"), "utf8")).toBe("result\n")
+  })
+
+  it("streams output live, before the workload ends", async () => {
+    const child = spawn(process.execPath, [bin, "run", "--", "sh", "-c", "echo first; sleep 3; echo second"], { stdio: ["ignore", "pipe", "pipe"] })
+    const firstLine = await new Promise<number>((resolve) => {
+      child.stdout.once("data", () => resolve(Date.now()))
+    })
+    const exit = await new Promise<number>((resolve) => child.on("exit", () => resolve(Date.now())))
+    // the first line arrived while the workload was still sleeping
+    expect(exit - firstLine).toBeGreaterThan(1000)
+  })
+
+  it("prints one JSON record with --json", () => {
+    const result = krunbox(["run", "--json", "--", "sh", "-c", "echo out; echo err >&2; exit 3"])
+    expect(result.status).toBe(3)
+    const record = JSON.parse(result.stdout)
+    expect(record).toMatchObject({ status: 3, signal: null, timedOut: false, stdout: "out\n", stderr: "err\n" })
+    expect(["libkrun", "gvisor"]).toContain(record.engine)
+    expect(typeof record.timings.totalMs).toBe("number")
+  })
+
+  it("stops a workload at --timeout and exits 124", () => {
+    const result = krunbox(["run", "--timeout", "1s", "--json", "--", "sleep", "30"])
+    expect(result.status).toBe(124)
+    expect(JSON.parse(result.stdout)).toMatchObject({ timedOut: true })
+  })
+
+  it.each([
+    [["run", "--cpus", "two", "--", "true"], /--cpus must be a whole number: "two"/],
+    [["run", "--net", "internet", "--", "true"], /invalid value for --net: "internet"/],
+    [["run", "--memory", "0", "--", "true"], /MemoryIsZero/],
+    [["run", "-v", "/definitely/not/here:/x", "--", "true"], /\/definitely\/not\/here/],
+    [["run", "-e", "1BAD=x", "--", "true"], /1BAD/],
+    [["run", "--rlimit", "RLIMIT_BOGUS=1:2", "--", "true"], /RLIMIT_BOGUS/],
+    [["run"], /no command to run/],
+    [["frobnicate"], /unknown command: "frobnicate"/]
+  ])("%j exits 125 with one helpful line", (args, message) => {
+    const result = krunbox(args)
+    expect(result.status).toBe(125)
+    expect(result.stderr).toMatch(message)
+  })
+
+  it("reports a bad flag as JSON with --json", () => {
+    const result = krunbox(["run", "--json", "--memory", "0", "--", "true"])
+    expect(result.status).toBe(125)
+    expect(JSON.parse(result.stdout).error.problems[0]._tag).toBe("MemoryIsZero")
+  })
+
+  it("stops the VM on SIGINT and leaves no process behind", async () => {
+    const child = spawn(process.execPath, [bin, "run", "--", "sh", "-c", "echo started; exec sleep 300"], {
+      stdio: ["ignore", "pipe", "pipe"]
+    })
+    await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()))
+    const descendants = descendantPids(child.pid!)
+    expect(descendants.length).toBeGreaterThan(0)
+    child.kill("SIGINT")
+    const code = await new Promise<number | null>((resolve) => child.on("exit", (c) => resolve(c)))
+    expect(code).toBe(130)
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    expect(descendants.filter(isAlive)).toEqual([])
+  })
+})
+
+describe("krunbox help, version and completion", () => {
+  it.each(["run", "setup", "doctor", "version", "completion"])("%s --help teaches with examples", (command) => {
+    const result = krunbox([command, "--help"])
+    expect(result.status).toBe(0)
+    expect(result.stdout).toContain(`Usage: krunbox ${command}`)
+    expect(result.stdout).toContain("Examples:")
+  })
+
+  it("version names krunbox, libkrun and libkrunfw", () => {
+    const result = krunbox(["version", "--json"])
+    expect(JSON.parse(result.stdout)).toMatchObject({ krunbox: expect.any(String), libkrun: expect.any(String), libkrunfw: expect.any(String) })
+  })
+
+  it.each(["bash", "zsh", "fish"])("completion %s prints a script naming every command", (shell) => {
+    const result = krunbox(["completion", shell])
+    expect(result.status).toBe(0)
+    for (const command of ["run", "setup", "doctor", "version"]) expect(result.stdout).toContain(command)
+  })
+
+  it("the bash completion script is valid bash", () => {
+    const script = krunbox(["completion", "bash"]).stdout
+    expect(spawnSync("bash", ["-n"], { input: script }).status).toBe(0)
+  })
+})
+
+const descendantPids = (root: number): Array<number> => {
+  const ps = spawnSync("ps", ["-e", "-o", "pid=,ppid="], { encoding: "utf8" }).stdout
+  const children = new Map<number, Array<number>>()
+  for (const line of ps.trim().split("\n")) {
+    const [pid, ppid] = line.trim().split(/\s+/).map(Number)
+    children.set(ppid!, [...(children.get(ppid!) ?? []), pid!])
+  }
+  const found: Array<number> = []
+  const queue = [root]
+  while (queue.length > 0) {
+    for (const child of children.get(queue.shift()!) ?? []) {
+      found.push(child)
+      queue.push(child)
+    }
+  }
+  return found
+}
+
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+    return !readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z ")
+  } catch {
+    return false
+  }
+}
