@@ -1,0 +1,750 @@
+/**
+ * The local image store: pulls OCI / Docker v2 images into a content-addressed cache, unpacks
+ * each image once into a flattened base directory, and hands out per-run root file systems
+ * that never modify the cache.
+ *
+ * Layout under `<cacheDir>/images/` (see docs/images.md):
+ *
+ * ```
+ * blobs/sha256/<hex>     verified manifests, configs and layers
+ * partial/               downloads in progress (resumed on the next pull)
+ * refs/<sha256>.json     one record per pulled reference
+ * rootfs/<hex>/          unpacked base of a manifest (read-only by convention)
+ * tmp/                   bases being unpacked
+ * runs/<pid>-<id>/       per-run root file systems (overlay mount or copy)
+ * ```
+ *
+ * @since 0.1.0
+ */
+import { createHash, randomBytes } from "node:crypto"
+import * as fs from "node:fs"
+import * as os from "node:os"
+import * as path from "node:path"
+import { pipeline, type Readable } from "node:stream"
+import * as zlib from "node:zlib"
+import {
+  CorruptLayer,
+  DigestMismatch,
+  ImageNotPulled,
+  NoMatchingPlatform,
+  RegistryProtocolError
+} from "./errors.js"
+import type { ImageRunConfig } from "./ImageConfig.js"
+import * as ImageConfig from "./ImageConfig.js"
+import * as Reference from "./ImageReference.js"
+import * as PlatformModule from "./Platform.js"
+import type { Platform } from "./Platform.js"
+import { BlobStore, type Descriptor } from "./internal/blobs.js"
+import { fromFsError } from "./internal/fsErrors.js"
+import { defaultDockerConfigPath, lookupCredentials } from "./internal/credentials.js"
+import { processIsAlive, withFileLock } from "./internal/lock.js"
+import { mediaTypes, RegistryClient } from "./internal/registry.js"
+import { isRoot, overlaySupported, RunDirectories, type RootfsStrategy } from "./internal/runs.js"
+import { RootfsBuilder } from "./internal/unpack.js"
+
+/**
+ * The krunbox cache root: `$KRUNBOX_CACHE_DIR`, else `$XDG_CACHE_HOME/krunbox`, else
+ * `~/.cache/krunbox` (the same rule as the native runtime cache).
+ *
+ * @since 0.1.0
+ * @category paths
+ */
+export const defaultCacheDir = (env: NodeJS.ProcessEnv = process.env): string => {
+  const override = env.KRUNBOX_CACHE_DIR
+  if (override !== undefined && override !== "") return path.resolve(override)
+  const xdg = env.XDG_CACHE_HOME
+  const base = xdg !== undefined && xdg !== "" && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), ".cache")
+  return path.join(base, "krunbox")
+}
+
+/**
+ * A layer as recorded in the store.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LayerInfo {
+  readonly digest: string
+  readonly size: number
+  readonly mediaType: string
+}
+
+/**
+ * A pulled image.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ImageInfo {
+  /** canonical reference it was pulled as, e.g. `docker.io/library/alpine:latest` */
+  readonly reference: string
+  readonly registry: string
+  readonly repository: string
+  readonly tag: string | undefined
+  /** digest of the platform manifest */
+  readonly manifestDigest: string
+  /** digest of the index the tag pointed at, when it was a multi-platform index */
+  readonly indexDigest: string | undefined
+  readonly configDigest: string
+  /** `os/arch[/variant]` */
+  readonly platform: string
+  readonly layers: ReadonlyArray<LayerInfo>
+  /** sum of the compressed layer sizes */
+  readonly size: number
+  /** the image's creation time from its config, if any */
+  readonly created: string | undefined
+  readonly pulledAt: string
+}
+
+/**
+ * Progress of a pull.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type PullEvent =
+  | { readonly type: "resolving"; readonly reference: string }
+  | {
+      readonly type: "resolved"
+      readonly reference: string
+      readonly manifestDigest: string
+      readonly platform: string
+      readonly layers: ReadonlyArray<LayerInfo>
+      readonly totalBytes: number
+    }
+  | {
+      readonly type: "layer"
+      readonly digest: string
+      readonly status: "waiting" | "cached" | "downloading" | "resuming" | "done"
+      readonly receivedBytes: number
+      readonly totalBytes: number
+    }
+  | { readonly type: "unpacking"; readonly digest: string; readonly index: number; readonly count: number }
+  | { readonly type: "unpacked"; readonly manifestDigest: string; readonly milliseconds: number }
+  | { readonly type: "done"; readonly image: ImageInfo; readonly milliseconds: number }
+
+/**
+ * Options of {@link ImageStore.pull}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PullOptions {
+  readonly onProgress?: ((event: PullEvent) => void) | undefined
+  /** plain HTTP for a non-loopback registry (loopback registries always use plain HTTP) */
+  readonly insecure?: boolean | undefined
+  /** `os/arch[/variant]`; default: this host's platform */
+  readonly platform?: string | undefined
+  /** parallel layer downloads; default 3 */
+  readonly concurrency?: number | undefined
+  /** extra attempts per layer after an interrupted transfer (each resumes); default 3 */
+  readonly retries?: number | undefined
+  /** unpack the layers into the image's base right away; default true */
+  readonly unpack?: boolean | undefined
+  readonly signal?: AbortSignal | undefined
+}
+
+/**
+ * Options of {@link ImageStore.prepareRootfs}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PrepareOptions extends PullOptions {
+  /** `missing` (default) pulls when the reference is not in the store; `never` fails instead */
+  readonly pull?: "missing" | "never" | "always" | undefined
+  /**
+   * How the per-run copy is made: `overlay` (an overlayfs mount over the base; root only),
+   * `copy` (`cp -a --reflink=auto`) or `auto` (overlay when possible, else copy). Default `auto`.
+   */
+  readonly strategy?: "auto" | RootfsStrategy | undefined
+}
+
+/**
+ * A root file system for one run. Writes go to this run's own copy or overlay upper layer;
+ * the cached image is never modified. Call `dispose()` (or use `await using`) when the run ends.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PreparedRootfs extends AsyncDisposable {
+  readonly rootfsDir: string
+  readonly image: ImageInfo
+  readonly config: ImageRunConfig
+  readonly strategy: RootfsStrategy
+  dispose(): Promise<void>
+}
+
+/**
+ * Result of {@link ImageStore.remove}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface RemoveResult {
+  readonly reference: string
+  readonly deletedBlobs: number
+  readonly freedBytes: number
+}
+
+/**
+ * Options of {@link ImageStore.open}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ImageStoreOptions {
+  /** krunbox cache root; the store lives in `<cacheDir>/images`. Default {@link defaultCacheDir} */
+  readonly cacheDir?: string | undefined
+  /** Docker client config with registry credentials; default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json` */
+  readonly dockerConfigPath?: string | undefined
+}
+
+interface ImageRecord extends ImageInfo {
+  readonly schema: 1
+}
+
+interface ManifestJson {
+  readonly mediaType?: string
+  readonly schemaVersion?: number
+  readonly config?: Descriptor
+  readonly layers?: ReadonlyArray<Descriptor>
+  readonly manifests?: ReadonlyArray<Descriptor & { readonly platform?: Platform }>
+}
+
+const isIndex = (mediaType: string) => mediaType === mediaTypes.ociIndex || mediaType === mediaTypes.dockerList
+
+const validDescriptor = (d: unknown): d is Descriptor =>
+  typeof d === "object" &&
+  d !== null &&
+  typeof (d as Descriptor).digest === "string" &&
+  /^sha256:[a-f0-9]{64}$/.test((d as Descriptor).digest) &&
+  Number.isSafeInteger((d as Descriptor).size) &&
+  (d as Descriptor).size >= 0
+
+const recordKey = (reference: string) => createHash("sha256").update(reference).digest("hex")
+
+const hexOf = (digest: string) => digest.slice("sha256:".length)
+
+const gzipMagic = Buffer.from([0x1f, 0x8b])
+const zstdMagic = Buffer.from([0x28, 0xb5, 0x2f, 0xfd])
+
+/** Opens a layer blob as an uncompressed tar stream, telling the compression by its magic bytes. */
+const openLayer = (file: string): Readable => {
+  const head = Buffer.alloc(4)
+  const fd = fs.openSync(file, "r")
+  try {
+    fs.readSync(fd, head, 0, 4, 0)
+  } finally {
+    fs.closeSync(fd)
+  }
+  const raw = fs.createReadStream(file, { highWaterMark: 256 * 1024 })
+  const done = () => undefined
+  if (head.subarray(0, 2).equals(gzipMagic)) return pipeline(raw, zlib.createGunzip({ chunkSize: 256 * 1024 }), done)
+  if (head.equals(zstdMagic)) return pipeline(raw, zlib.createZstdDecompress({ chunkSize: 256 * 1024 }), done)
+  return raw
+}
+
+async function* hashing(source: AsyncIterable<Buffer>, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer> {
+  for await (const chunk of source) {
+    hash.update(chunk)
+    yield chunk
+  }
+}
+
+/** Runs `task` over `items` with at most `limit` in flight; the first failure wins after all settle. */
+const forEachLimited = async <A>(items: ReadonlyArray<A>, limit: number, task: (item: A) => Promise<void>) => {
+  let next = 0
+  let failure: { error: unknown } | undefined
+  const worker = async () => {
+    while (next < items.length && failure === undefined) {
+      const item = items[next++]!
+      try {
+        await task(item)
+      } catch (error) {
+        failure ??= { error }
+      }
+    }
+  }
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, items.length)) }, worker))
+  if (failure !== undefined) throw failure.error
+}
+
+/**
+ * The local image store.
+ *
+ * @example
+ * ```ts
+ * const store = ImageStore.open()
+ * await store.pull("localhost:5000/busybox:latest", { onProgress: console.log })
+ * await using run = await store.prepareRootfs("localhost:5000/busybox:latest")
+ * // run.rootfsDir is a private root file system; run.config has Env, WorkingDir, Entrypoint, Cmd, User
+ * ```
+ *
+ * @since 0.1.0
+ * @category constructors
+ */
+export class ImageStore {
+  /** `<cacheDir>/images` */
+  readonly root: string
+  private readonly blobs: BlobStore
+  private readonly refsDir: string
+  private readonly basesDir: string
+  private readonly tmpDir: string
+  private readonly runs: RunDirectories
+  private readonly dockerConfigPath: string
+  private overlayWorks: boolean | undefined
+
+  private constructor(options: ImageStoreOptions) {
+    this.root = path.join(options.cacheDir ?? defaultCacheDir(), "images")
+    this.blobs = new BlobStore(this.root)
+    this.refsDir = path.join(this.root, "refs")
+    this.basesDir = path.join(this.root, "rootfs")
+    this.tmpDir = path.join(this.root, "tmp")
+    this.runs = new RunDirectories(path.join(this.root, "runs"))
+    this.dockerConfigPath = options.dockerConfigPath ?? defaultDockerConfigPath()
+  }
+
+  /**
+   * Opens (lazily creates) the store.
+   *
+   * @since 0.1.0
+   * @category constructors
+   */
+  static open(options: ImageStoreOptions = {}): ImageStore {
+    return new ImageStore(options)
+  }
+
+  private ensureDirs(): void {
+    this.blobs.ensureDirs()
+    for (const dir of [this.refsDir, this.basesDir, this.tmpDir]) {
+      try {
+        fs.mkdirSync(dir, { recursive: true })
+      } catch (error) {
+        throw fromFsError(error, dir, "creating")
+      }
+    }
+  }
+
+  private readRecords(): Array<ImageRecord> {
+    let names: Array<string>
+    try {
+      names = fs.readdirSync(this.refsDir).filter((name) => name.endsWith(".json"))
+    } catch {
+      return []
+    }
+    const records: Array<ImageRecord> = []
+    for (const name of names) {
+      try {
+        const record = JSON.parse(fs.readFileSync(path.join(this.refsDir, name), "utf8")) as ImageRecord
+        if (record.schema === 1) records.push(record)
+      } catch {
+        // a record being replaced right now, or garbage: not an image
+      }
+    }
+    return records.sort((a, b) => a.reference.localeCompare(b.reference))
+  }
+
+  private writeRecord(record: ImageRecord): void {
+    const file = path.join(this.refsDir, `${recordKey(record.reference)}.json`)
+    const temp = `${file}.${process.pid}.${randomBytes(4).toString("hex")}`
+    try {
+      fs.writeFileSync(temp, `${JSON.stringify(record, null, 2)}\n`)
+      fs.renameSync(temp, file)
+    } catch (error) {
+      fs.rmSync(temp, { force: true })
+      throw fromFsError(error, file, "writing")
+    }
+  }
+
+  /**
+   * The pulled image a reference names: by the exact reference first, then by digest (a
+   * `repo@sha256:...` matches a tag pulled earlier whose manifest or index has that digest).
+   *
+   * @throws InvalidReference
+   * @since 0.1.0
+   * @category queries
+   */
+  find(reference: string): ImageInfo | undefined {
+    const ref = Reference.parse(reference)
+    const canonical = Reference.format(ref)
+    try {
+      const record = JSON.parse(fs.readFileSync(path.join(this.refsDir, `${recordKey(canonical)}.json`), "utf8")) as ImageRecord
+      if (record.schema === 1) return record
+    } catch {
+      // not pulled under this exact name
+    }
+    if (ref.digest === undefined) return undefined
+    return this.readRecords().find(
+      (record) =>
+        record.registry === ref.registry &&
+        record.repository === ref.repository &&
+        (record.manifestDigest === ref.digest || record.indexDigest === ref.digest)
+    )
+  }
+
+  /**
+   * Every pulled image, sorted by reference.
+   *
+   * @since 0.1.0
+   * @category queries
+   */
+  list(): ReadonlyArray<ImageInfo> {
+    return this.readRecords()
+  }
+
+  /**
+   * The run configuration (Env, WorkingDir, Entrypoint, Cmd, User) of a pulled image.
+   *
+   * @throws ImageNotPulled, InvalidReference
+   * @since 0.1.0
+   * @category queries
+   */
+  config(reference: string): ImageRunConfig {
+    const image = this.find(reference)
+    if (image === undefined) throw new ImageNotPulled({ reference })
+    return ImageConfig.fromImageConfig(JSON.parse(this.blobs.read(image.configDigest).toString("utf8")))
+  }
+
+  /**
+   * Pulls an image: resolves the reference (choosing this host's platform from a
+   * multi-platform index), downloads the config and layers in parallel into the blob cache
+   * (verifying every digest, resuming interrupted transfers), records it and unpacks it.
+   *
+   * @throws InvalidReference, ImageNotFound, AuthFailed, RegistryUnreachable,
+   *   RegistryProtocolError, DigestMismatch, TruncatedDownload, NoMatchingPlatform, DiskFull,
+   *   UnsafeArchiveEntry, CorruptLayer, ImageStoreIoError
+   * @since 0.1.0
+   * @category pulling
+   */
+  async pull(reference: string, options: PullOptions = {}): Promise<ImageInfo> {
+    const started = performance.now()
+    const ref = Reference.parse(reference)
+    const emit = options.onProgress ?? (() => undefined)
+    const canonical = Reference.format(ref)
+    this.ensureDirs()
+    emit({ type: "resolving", reference: canonical })
+
+    const client = new RegistryClient(ref, {
+      insecure: options.insecure ?? false,
+      credentials: lookupCredentials(ref.registry, this.dockerConfigPath)
+    })
+    const wanted = options.platform !== undefined ? PlatformModule.parse(options.platform) : PlatformModule.host()
+    if (wanted === undefined) {
+      throw new NoMatchingPlatform({ reference: canonical, wanted: options.platform ?? "", available: [] })
+    }
+    const wantedText = PlatformModule.format(wanted)
+
+    const top = await client.getManifest(ref.digest ?? ref.tag ?? "latest")
+    this.blobs.writeVerified(top.digest, top.bytes, `${client.baseUrl}/manifests`)
+    let manifest = top
+    let indexDigest: string | undefined
+    let chosenPlatform: Platform | undefined
+    if (isIndex(top.mediaType)) {
+      indexDigest = top.digest
+      const index = JSON.parse(top.bytes.toString("utf8")) as ManifestJson
+      const candidates = (index.manifests ?? []).filter((m) => validDescriptor(m))
+      const withPlatform = candidates.filter((m) => m.platform !== undefined)
+      const chosen = withPlatform.find((m) => PlatformModule.matches(wanted, m.platform!))
+      if (chosen === undefined) {
+        throw new NoMatchingPlatform({
+          reference: canonical,
+          wanted: wantedText,
+          available: withPlatform
+            .map((m) => PlatformModule.format(m.platform!))
+            .filter((p) => p !== "unknown/unknown")
+        })
+      }
+      chosenPlatform = chosen.platform
+      manifest = await client.getManifest(chosen.digest)
+      if (manifest.digest !== chosen.digest) {
+        throw new DigestMismatch({ expected: chosen.digest, actual: manifest.digest, what: "manifest", source: client.baseUrl })
+      }
+      this.blobs.writeVerified(manifest.digest, manifest.bytes, `${client.baseUrl}/manifests`)
+      if (isIndex(manifest.mediaType)) {
+        throw new RegistryProtocolError({ registry: ref.registry, url: client.baseUrl, detail: "nested image indexes are not supported" })
+      }
+    }
+    if (manifest.mediaType !== mediaTypes.ociManifest && manifest.mediaType !== mediaTypes.dockerManifest) {
+      throw new RegistryProtocolError({
+        registry: ref.registry,
+        url: `${client.baseUrl}/manifests/${manifest.digest}`,
+        detail: `unsupported manifest media type ${manifest.mediaType}${
+          manifest.mediaType.includes("v1") ? " (Docker schema 1 is obsolete)" : ""
+        }`
+      })
+    }
+    const parsed = JSON.parse(manifest.bytes.toString("utf8")) as ManifestJson
+    if (!validDescriptor(parsed.config) || !Array.isArray(parsed.layers) || !parsed.layers.every(validDescriptor)) {
+      throw new RegistryProtocolError({ registry: ref.registry, url: `${client.baseUrl}/manifests/${manifest.digest}`, detail: "manifest lacks a valid config or layers" })
+    }
+    const layers: ReadonlyArray<LayerInfo> = parsed.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }))
+    const totalBytes = layers.reduce((sum, l) => sum + l.size, 0)
+
+    await this.blobs.fetch(client, parsed.config, { retries: options.retries ?? 3, signal: options.signal })
+    const imageConfig = JSON.parse(this.blobs.read(parsed.config.digest).toString("utf8")) as {
+      os?: string
+      architecture?: string
+      variant?: string
+      created?: string
+      rootfs?: { diff_ids?: Array<string> }
+    }
+    const platform: Platform = chosenPlatform ?? {
+      os: imageConfig.os ?? "linux",
+      architecture: imageConfig.architecture ?? "unknown",
+      variant: imageConfig.variant
+    }
+    if (indexDigest === undefined && options.platform !== undefined && !PlatformModule.matches(wanted, platform)) {
+      throw new NoMatchingPlatform({ reference: canonical, wanted: wantedText, available: [PlatformModule.format(platform)] })
+    }
+    emit({ type: "resolved", reference: canonical, manifestDigest: manifest.digest, platform: PlatformModule.format(platform), layers, totalBytes })
+
+    for (const layer of layers) emit({ type: "layer", digest: layer.digest, status: "waiting", receivedBytes: 0, totalBytes: layer.size })
+    await forEachLimited(layers, options.concurrency ?? 3, async (layer) => {
+      let lastEmit = 0
+      await this.blobs.fetch(client, layer, {
+        retries: options.retries ?? 3,
+        signal: options.signal,
+        onProgress: (status, receivedBytes) => {
+          const now = performance.now()
+          if (status === "downloading" && now - lastEmit < 100) return
+          lastEmit = now
+          emit({ type: "layer", digest: layer.digest, status, receivedBytes, totalBytes: layer.size })
+        }
+      })
+    })
+
+    const record: ImageRecord = {
+      schema: 1,
+      reference: canonical,
+      registry: ref.registry,
+      repository: ref.repository,
+      tag: ref.tag,
+      manifestDigest: manifest.digest,
+      indexDigest,
+      configDigest: parsed.config.digest,
+      platform: PlatformModule.format(platform),
+      layers,
+      size: totalBytes,
+      created: typeof imageConfig.created === "string" ? imageConfig.created : undefined,
+      pulledAt: new Date().toISOString()
+    }
+    if (options.unpack ?? true) await this.unpack(record, emit)
+    const previous = this.find(canonical)
+    this.writeRecord(record)
+    if (previous !== undefined && previous.manifestDigest !== record.manifestDigest) {
+      // the tag moved: what only the old image used is garbage now
+      await this.collectGarbage(new Set(this.ownedDigests(previous)))
+    }
+    const milliseconds = performance.now() - started
+    emit({ type: "done", image: record, milliseconds })
+    return record
+  }
+
+  /** The unpacked base of an image, unpacking it (once, under a lock) when missing. */
+  private async unpack(image: ImageInfo, emit: (event: PullEvent) => void): Promise<string> {
+    const baseDir = path.join(this.basesDir, hexOf(image.manifestDigest))
+    if (fs.existsSync(baseDir)) return baseDir
+    this.ensureDirs()
+    return withFileLock(`${baseDir}.lock`, async () => {
+      if (fs.existsSync(baseDir)) return baseDir
+      const started = performance.now()
+      const config = JSON.parse(this.blobs.read(image.configDigest).toString("utf8")) as { rootfs?: { diff_ids?: unknown } }
+      const diffIds = Array.isArray(config.rootfs?.diff_ids) ? (config.rootfs.diff_ids as Array<unknown>) : []
+      if (diffIds.length !== image.layers.length) {
+        throw new CorruptLayer({
+          layer: image.configDigest,
+          detail: `the config lists ${diffIds.length} diff_ids for ${image.layers.length} layers`
+        })
+      }
+      let temp: string
+      try {
+        temp = fs.mkdtempSync(path.join(this.tmpDir, `${process.pid}-${hexOf(image.manifestDigest).slice(0, 12)}-`))
+        fs.chmodSync(temp, 0o755)
+      } catch (error) {
+        throw fromFsError(error, this.tmpDir, "creating a directory in")
+      }
+      try {
+        const builder = new RootfsBuilder(temp, { preserveOwnership: isRoot() })
+        for (const [index, layer] of image.layers.entries()) {
+          emit({ type: "unpacking", digest: layer.digest, index, count: image.layers.length })
+          const blobPath = this.blobs.path(layer.digest)
+          if (!fs.existsSync(blobPath)) throw new ImageNotPulled({ reference: image.reference })
+          const hash = createHash("sha256")
+          await builder.applyLayer(hashing(openLayer(blobPath) as AsyncIterable<Buffer>, hash), layer.digest)
+          const diffId = `sha256:${hash.digest("hex")}`
+          if (diffId !== diffIds[index]) {
+            throw new DigestMismatch({ expected: String(diffIds[index]), actual: diffId, what: "diff_id (uncompressed layer)", source: layer.digest })
+          }
+        }
+        builder.finish()
+        try {
+          fs.renameSync(temp, baseDir)
+        } catch (error) {
+          throw fromFsError(error, baseDir, "moving the unpacked image to")
+        }
+      } catch (error) {
+        await fs.promises.rm(temp, { recursive: true, force: true }).catch(() => undefined)
+        throw error
+      }
+      emit({ type: "unpacked", manifestDigest: image.manifestDigest, milliseconds: performance.now() - started })
+      return baseDir
+    })
+  }
+
+  /**
+   * Makes a private root file system for one run of an image (pulling it first when allowed
+   * and missing). The cached blobs and the unpacked base are never written to.
+   *
+   * @throws every {@link ImageStore.pull} error, ImageNotPulled, RootfsPreparationFailed
+   * @since 0.1.0
+   * @category running
+   */
+  async prepareRootfs(reference: string, options: PrepareOptions = {}): Promise<PreparedRootfs> {
+    const policy = options.pull ?? "missing"
+    let image = policy === "always" ? undefined : this.find(reference)
+    if (image === undefined) {
+      if (policy === "never") throw new ImageNotPulled({ reference })
+      image = await this.pull(reference, options)
+    }
+    const noEvents = () => undefined
+    const baseDir = await this.unpack(image, options.onProgress ?? noEvents)
+    const config = ImageConfig.fromImageConfig(JSON.parse(this.blobs.read(image.configDigest).toString("utf8")))
+    await this.runs.cleanStale()
+
+    const requested = options.strategy ?? "auto"
+    let strategy: RootfsStrategy = requested === "auto" ? (this.overlayWorks !== false && overlaySupported() ? "overlay" : "copy") : requested
+    let prepared
+    try {
+      prepared = await this.runs.create(baseDir, image.manifestDigest, strategy)
+      if (strategy === "overlay") this.overlayWorks = true
+    } catch (error) {
+      if (requested !== "auto" || strategy !== "overlay") throw error
+      // overlay looked possible but the mount failed (e.g. inside a restricted container)
+      this.overlayWorks = false
+      strategy = "copy"
+      prepared = await this.runs.create(baseDir, image.manifestDigest, strategy)
+    }
+    let disposed = false
+    const dispose = async () => {
+      if (disposed) return
+      disposed = true
+      await this.runs.destroy(prepared.dir)
+    }
+    return {
+      rootfsDir: prepared.rootfsDir,
+      image,
+      config,
+      strategy: prepared.strategy,
+      dispose,
+      [Symbol.asyncDispose]: dispose
+    }
+  }
+
+  /**
+   * Forgets a pulled reference and deletes the blobs and unpacked base that no other pulled
+   * reference uses (a base still used by a live run is kept until {@link ImageStore.prune}).
+   *
+   * @throws ImageNotPulled, InvalidReference
+   * @since 0.1.0
+   * @category removing
+   */
+  async remove(reference: string): Promise<RemoveResult> {
+    const image = this.find(reference)
+    if (image === undefined) throw new ImageNotPulled({ reference })
+    fs.rmSync(path.join(this.refsDir, `${recordKey(image.reference)}.json`), { force: true })
+    const { deletedBlobs, freedBytes } = await this.collectGarbage(new Set(this.ownedDigests(image)))
+    return { reference: image.reference, deletedBlobs, freedBytes }
+  }
+
+  private ownedDigests(image: ImageInfo): Array<string> {
+    return [
+      image.manifestDigest,
+      ...(image.indexDigest !== undefined ? [image.indexDigest] : []),
+      image.configDigest,
+      ...image.layers.map((l) => l.digest)
+    ]
+  }
+
+  /** Deletes candidate blobs and bases that no record (and no live run) uses. */
+  private async collectGarbage(candidates: ReadonlySet<string> | "all"): Promise<{ deletedBlobs: number; freedBytes: number }> {
+    const records = this.readRecords()
+    const used = new Set(records.flatMap((r) => this.ownedDigests(r)))
+    const usedBases = new Set([...records.map((r) => hexOf(r.manifestDigest)), ...[...this.runs.liveBases()].map(hexOf)])
+    let deletedBlobs = 0
+    let freedBytes = 0
+    const blobCandidates =
+      candidates === "all"
+        ? (() => {
+            try {
+              return fs.readdirSync(this.blobs.blobsDir).map((hex) => `sha256:${hex}`)
+            } catch {
+              return []
+            }
+          })()
+        : [...candidates]
+    for (const digest of blobCandidates) {
+      if (used.has(digest) || !/^sha256:[a-f0-9]{64}$/.test(digest)) continue
+      const freed = this.blobs.remove(digest)
+      if (freed > 0 || candidates === "all") deletedBlobs++
+      freedBytes += freed
+    }
+    const baseCandidates =
+      candidates === "all"
+        ? (() => {
+            try {
+              return fs.readdirSync(this.basesDir).filter((name) => /^[a-f0-9]{64}$/.test(name))
+            } catch {
+              return []
+            }
+          })()
+        : [...candidates].map(hexOf)
+    for (const hex of baseCandidates) {
+      if (usedBases.has(hex)) continue
+      await fs.promises.rm(path.join(this.basesDir, hex), { recursive: true, force: true })
+    }
+    return { deletedBlobs, freedBytes }
+  }
+
+  /**
+   * Cleans up after crashed processes: run directories of dead processes, abandoned unpack
+   * directories and partial downloads, and blobs and bases no pulled image uses.
+   *
+   * @since 0.1.0
+   * @category removing
+   */
+  async prune(): Promise<{ readonly staleRuns: number; readonly deletedBlobs: number; readonly freedBytes: number }> {
+    const staleRuns = await this.runs.cleanStale()
+    const listDir = (dir: string) => {
+      try {
+        return fs.readdirSync(dir)
+      } catch {
+        return []
+      }
+    }
+    const ownerAlive = (lockFile: string) => {
+      try {
+        return processIsAlive(Number(fs.readFileSync(lockFile, "utf8").split(" ")[0]))
+      } catch {
+        return false
+      }
+    }
+    for (const dir of [this.blobs.partialDir, this.basesDir]) {
+      for (const name of listDir(dir)) {
+        const full = path.join(dir, name)
+        if (name.endsWith(".lock") && !ownerAlive(full)) fs.rmSync(full, { force: true })
+      }
+    }
+    for (const name of listDir(this.blobs.partialDir)) {
+      const full = path.join(this.blobs.partialDir, name)
+      if (!name.endsWith(".lock") && !fs.existsSync(`${full}.lock`)) fs.rmSync(full, { force: true })
+    }
+    for (const name of listDir(this.tmpDir)) {
+      // unpack directories are named <pid>-...: keep those of live processes
+      if (processIsAlive(Number(name.split("-")[0]))) continue
+      await fs.promises.rm(path.join(this.tmpDir, name), { recursive: true, force: true })
+    }
+    const { deletedBlobs, freedBytes } = await this.collectGarbage("all")
+    return { staleRuns, deletedBlobs, freedBytes }
+  }
+}
