@@ -1,1 +1,44 @@
-export {}
+/**
+ * @krunbox/sdk: run workloads in libkrun microVMs (or gVisor) from Node.js.
+ *
+ * @since 0.1.0
+ */
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export { Rootfs } from "@krunbox/core"
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export { MicroVm, MicroVmBuilder, type EngineChoice } from "./MicroVm.js"
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type { ExitInfo, RunOptions, RunResult, SpawnOptions, StdioMode, VmProcess } from "./VmProcess.js"
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export {
+  DefaultRootfsUnavailable,
+  EngineCrashed,
+  type EngineName,
+  EngineUnavailable,
+  KrunboxError,
+  KvmIsPvm,
+  KvmUnavailable,
+  MicroVmCannotBoot,
+  OverlayUnavailable,
+  PreBootFailure,
+  UnsupportedOption
+} from "./errors.js"
+/**
+ * @since 0.1.0
+ * @category probes
+ */
+export { type BootProbeResult, cachedProbeBoot, probeBoot } from "./engine/bootProbe.js"
+export * as Image from "./image/index.js"

@@ -1,0 +1,294 @@
+/**
+ * The MicroVm API: build a validated configuration, then run it on an engine.
+ *
+ * @since 0.1.0
+ */
+import {
+  ConfigError,
+  EnvPair,
+  FileSystem,
+  LogLevel,
+  MicroVmConfig,
+  NetworkScope,
+  PathPair,
+  PortPair,
+  Rlimit,
+  Rootfs
+} from "@krunbox/core"
+import { constants } from "node:os"
+import { Effect, Result } from "effect"
+import { selectEngine } from "./engine/select.js"
+import { mountsEnvReserve } from "./engine/libkrunPlan.js"
+import { resolveDefaultRootfs } from "./internal/defaultRootfs.js"
+import { collect, type RunOptions, type RunResult, type SpawnOptions, type VmProcess, VmProcessImpl } from "./VmProcess.js"
+
+/**
+ * Which engine runs the VM: `"libkrun"` (a microVM), `"gvisor"` (runsc, a user-space kernel) or
+ * `"auto"` (libkrun where microVMs boot on this host, else gvisor with a notice on stderr).
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type EngineChoice = "auto" | "libkrun" | "gvisor"
+
+interface Draft {
+  readonly logLevel?: number | string
+  readonly rootfs?: Rootfs.Rootfs
+  readonly numVcpus?: number
+  readonly memoryMib?: number
+  readonly mappedDirs?: ReadonlyArray<string | PathPair.PathPair>
+  readonly portMap?: ReadonlyArray<string | number | PortPair.PortPair>
+  readonly scope?: string
+  readonly ip?: string
+  readonly subnet?: string
+  readonly rlimits?: ReadonlyArray<string | Rlimit.LinuxRlimit>
+  readonly workdirPath?: string
+  readonly execPath?: string
+  readonly args?: ReadonlyArray<string>
+  readonly env?: ReadonlyArray<string | EnvPair.EnvPair>
+  readonly consoleOutput?: string
+  readonly engine?: EngineChoice
+}
+
+const parseWith = <A, E>(effect: Effect.Effect<A, E>, problems: Array<unknown>): A | undefined => {
+  const result = Effect.runSync(Effect.result(effect))
+  if (Result.isSuccess(result)) return result.success
+  problems.push(result.failure)
+  return undefined
+}
+
+/**
+ * An immutable builder: every method returns a new builder. The names are the original
+ * microsandbox builder's, in camelCase, plus `engine`. Values may be given as the strings the CLI
+ * takes (`"./work:/work"`, `"8080:80"`, `"KEY=VALUE"`, `"RLIMIT_NOFILE=1024:2048"`) or as core's
+ * typed values.
+ *
+ * @since 0.1.0
+ * @category builders
+ */
+export class MicroVmBuilder {
+  readonly #draft: Draft
+
+  /** @internal */
+  constructor(draft: Draft = {}) {
+    this.#draft = draft
+  }
+
+  #with(patch: Draft): MicroVmBuilder {
+    return new MicroVmBuilder({ ...this.#draft, ...patch })
+  }
+
+  /** libkrun's log level: 0..5 or `off`/`error`/`warn`/`info`/`debug`/`trace`. Default off. */
+  logLevel(level: LogLevel.LogLevel | number | string): MicroVmBuilder {
+    return this.#with({ logLevel: level })
+  }
+  /** The guest root: a directory path, `Rootfs.native(path)` or `Rootfs.overlayfs([lower..., upper])`. Default: the runtime cache's rootfs. */
+  rootfs(rootfs: Rootfs.Rootfs | string): MicroVmBuilder {
+    return this.#with({ rootfs: typeof rootfs === "string" ? Rootfs.native(rootfs) : rootfs })
+  }
+  /** Default 1. */
+  numVcpus(numVcpus: number): MicroVmBuilder {
+    return this.#with({ numVcpus })
+  }
+  /** Guest memory in MiB (default 1024); same as {@link memoryMib}. */
+  ramMib(ramMib: number): MicroVmBuilder {
+    return this.#with({ memoryMib: ramMib })
+  }
+  /** Guest memory in MiB (default 1024). */
+  memoryMib(memoryMib: number): MicroVmBuilder {
+    return this.#with({ memoryMib })
+  }
+  /** Host directories shared into the guest: `"host:guest"`, `"path"` or `PathPair`s. */
+  mappedDirs(mappedDirs: ReadonlyArray<string | PathPair.PathPair>): MicroVmBuilder {
+    return this.#with({ mappedDirs })
+  }
+  /** Host ports forwarded to guest ports: `"host:guest"`, a port number, or `PortPair`s. */
+  portMap(portMap: ReadonlyArray<string | number | PortPair.PortPair>): MicroVmBuilder {
+    return this.#with({ portMap })
+  }
+  /** Which addresses the guest may reach: `none` (default), `group`, `public`, `any`. */
+  scope(scope: NetworkScope.NetworkScope | string): MicroVmBuilder {
+    return this.#with({ scope })
+  }
+  ip(ip: string): MicroVmBuilder {
+    return this.#with({ ip })
+  }
+  subnet(subnet: string): MicroVmBuilder {
+    return this.#with({ subnet })
+  }
+  /** `"RLIMIT_NOFILE=1024:2048"`, `"nofile=1024:unlimited"`, `"7=1024:2048"` or `LinuxRlimit`s. */
+  rlimits(rlimits: ReadonlyArray<string | Rlimit.LinuxRlimit>): MicroVmBuilder {
+    return this.#with({ rlimits })
+  }
+  /** The workload's working directory in the guest. */
+  workdirPath(workdirPath: string): MicroVmBuilder {
+    return this.#with({ workdirPath })
+  }
+  /** The program to run in the guest (required). */
+  execPath(execPath: string): MicroVmBuilder {
+    return this.#with({ execPath })
+  }
+  /** Its arguments, without argv[0]. */
+  args(args: ReadonlyArray<string>): MicroVmBuilder {
+    return this.#with({ args })
+  }
+  /** `"KEY=VALUE"` strings or `EnvPair`s. */
+  env(env: ReadonlyArray<string | EnvPair.EnvPair>): MicroVmBuilder {
+    return this.#with({ env })
+  }
+  /** A host file that receives the guest console (the workload's stdout and stderr) instead of the streams. */
+  consoleOutput(consoleOutput: string): MicroVmBuilder {
+    return this.#with({ consoleOutput })
+  }
+  /** Default `"auto"`. */
+  engine(engine: EngineChoice): MicroVmBuilder {
+    return this.#with({ engine })
+  }
+
+  /**
+   * Parses and validates everything, reporting every problem at once.
+   *
+   * @throws core's `InvalidMicroVmConfig` (its `problems` are core's `ConfigError`s, each with a
+   *   `_tag`), or `DefaultRootfsUnavailable` when no rootfs was given and `krunbox setup`
+   *   has not been run.
+   */
+  build(): MicroVm {
+    const draft = this.#draft
+    const problems: Array<unknown> = []
+    const logLevel = draft.logLevel === undefined
+      ? undefined
+      : typeof draft.logLevel === "number"
+      ? parseWith(LogLevel.fromNumber(draft.logLevel), problems)
+      : parseWith(LogLevel.parse(draft.logLevel), problems)
+    const scope = draft.scope === undefined ? undefined : parseWith(NetworkScope.parse(draft.scope), problems)
+    const mappedDirs = draft.mappedDirs?.map((item) => typeof item === "string" ? parseWith(PathPair.parse(item), problems) : item)
+    const portMap = draft.portMap?.map((item) =>
+      typeof item === "string"
+        ? parseWith(PortPair.parse(item), problems)
+        : typeof item === "number"
+        ? PortPair.same(item)
+        : item
+    )
+    const rlimits = draft.rlimits?.map((item) => typeof item === "string" ? parseWith(Rlimit.parse(item), problems) : item)
+    const env = draft.env?.map((item) => typeof item === "string" ? parseWith(EnvPair.parse(item), problems) : item)
+    const explicit = new Set(Object.keys(draft).filter((key) => draft[key as keyof Draft] !== undefined))
+    if (problems.length > 0) throw invalid(problems)
+
+    let rootfs = draft.rootfs
+    if (rootfs === undefined) rootfs = Rootfs.native(resolveDefaultRootfs())
+
+    const config = MicroVmConfig.make({
+      rootfs,
+      execPath: draft.execPath ?? "",
+      logLevel,
+      numVcpus: draft.numVcpus,
+      memoryMib: draft.memoryMib,
+      mappedDirs: mappedDirs as ReadonlyArray<PathPair.PathPair> | undefined,
+      portMap: portMap as ReadonlyArray<PortPair.PortPair> | undefined,
+      scope,
+      ip: draft.ip,
+      subnet: draft.subnet,
+      rlimits: rlimits as ReadonlyArray<Rlimit.LinuxRlimit> | undefined,
+      workdirPath: draft.workdirPath,
+      args: draft.args,
+      env: env as ReadonlyArray<EnvPair.EnvPair> | undefined,
+      consoleOutput: draft.consoleOutput
+    })
+    const validated = Effect.runSync(
+      Effect.result(
+        MicroVmConfig.validate(config, { reserve: mountsEnvReserve(config.mappedDirs) }).pipe(
+          Effect.provide(FileSystem.layer)
+        )
+      )
+    )
+    if (Result.isFailure(validated)) throw validated.failure
+    return new MicroVm(validated.success, draft.engine ?? "auto", explicit)
+  }
+}
+
+// parse failures are core ConfigErrors too: report them the way validation reports its problems
+const invalid = (problems: ReadonlyArray<unknown>): ConfigError.InvalidMicroVmConfig =>
+  new ConfigError.InvalidMicroVmConfig({
+    problems: problems as unknown as readonly [ConfigError.ConfigError, ...Array<ConfigError.ConfigError>]
+  })
+
+/**
+ * A validated MicroVm configuration bound to an engine choice. Each `start`/`spawn`/`run` boots
+ * a fresh VM from it.
+ *
+ * @example
+ * ```ts
+ * import { MicroVm } from "@krunbox/sdk"
+ *
+ * const vm = MicroVm.builder().execPath("/bin/sh").args(["-c", "echo hi; exit 3"]).build()
+ * const status = await vm.start() // 3
+ * ```
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export class MicroVm {
+  /** @internal */
+  constructor(
+    /** The validated configuration (core's `MicroVmConfig`). */
+    readonly config: MicroVmConfig.MicroVmConfig,
+    /** The engine choice; the engine actually used is in each `ExitInfo`. */
+    readonly engineChoice: EngineChoice,
+    /** @internal options the user set explicitly */
+    readonly explicitOptions: ReadonlySet<string>
+  ) {}
+
+  /**
+   * @since 0.1.0
+   * @category constructors
+   */
+  static builder(): MicroVmBuilder {
+    return new MicroVmBuilder()
+  }
+
+  /**
+   * Starts a VM; its output streams are returned as specified (default `"pipe"`).
+   *
+   * @since 0.1.0
+   */
+  spawn(options: SpawnOptions = {}): VmProcess {
+    return new VmProcessImpl(async () => {
+      const engine = await selectEngine(this.engineChoice)
+      return engine.launch(this.config, { explicit: this.explicitOptions })
+    }, options)
+  }
+
+  /**
+   * Runs the VM to its end with the guest's output on this process's stdout/stderr, and returns
+   * the guest's exit status (128+n when the VM was ended by signal n, e.g. on timeout).
+   *
+   * @since 0.1.0
+   */
+  async start(options: { readonly signal?: AbortSignal; readonly timeoutMs?: number } = {}): Promise<number> {
+    const info = await this.spawn({ ...options, stdout: "inherit", stderr: "inherit" }).exited
+    if (info.status !== null) return info.status
+    const number = info.signal === null ? undefined : constants.signals[info.signal as NodeJS.Signals]
+    return 128 + (number ?? 9)
+  }
+
+  /**
+   * Runs the VM to its end and returns its output, buffered (up to `maxBufferBytes` per stream).
+   *
+   * @since 0.1.0
+   */
+  async run(options: RunOptions = {}): Promise<RunResult> {
+    const max = options.maxBufferBytes ?? 16 * 1024 * 1024
+    const spawnOptions: SpawnOptions = {
+      stdout: "pipe",
+      stderr: "pipe",
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
+    }
+    const child = this.spawn(spawnOptions)
+    const stdout = collect(child.stdout, max)
+    const stderr = collect(child.stderr, max)
+    const info = await child.exited
+    const [out, err] = await Promise.all([stdout.done, stderr.done])
+    return { ...info, stdout: out.text, stderr: err.text, truncated: out.truncated || err.truncated }
+  }
+}

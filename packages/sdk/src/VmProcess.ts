@@ -1,0 +1,243 @@
+/**
+ * A running VM as the user sees it, the same for every engine.
+ *
+ * @since 0.1.0
+ */
+import { performance } from "node:perf_hooks"
+import { PassThrough, type Readable } from "node:stream"
+import type { EngineEnd, EngineSession } from "./engine/Engine.js"
+import type { EngineName } from "./errors.js"
+
+/**
+ * Where a stream of the guest goes: `"pipe"` (a `Readable` on the handle), `"inherit"` (this
+ * process's own stdout/stderr) or `"ignore"`.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type StdioMode = "pipe" | "inherit" | "ignore"
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SpawnOptions {
+  /** Default `"pipe"`. */
+  readonly stdout?: StdioMode
+  /** Default `"pipe"`. */
+  readonly stderr?: StdioMode
+  /** Aborting kills the VM (SIGKILL); `exited` then resolves with `signal: "SIGKILL"`. */
+  readonly signal?: AbortSignal
+  /** Kills the VM (SIGKILL) after this many milliseconds; `exited` then has `timedOut: true`. */
+  readonly timeoutMs?: number
+}
+
+/**
+ * How a VM ended.
+ *
+ * - `status`: the guest workload's exit status (0..255). A workload killed by signal n inside the
+ *   guest gives 128+n; the guest init uses 125 (setup failed), 126 (cannot execute) and 127 (not
+ *   found). `null` when the VM itself was killed.
+ * - `signal`: the signal that ended the VM (`kill()`, timeout, abort, or sent from outside);
+ *   `null` when the guest exited by itself.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface ExitInfo {
+  readonly status: number | null
+  readonly signal: string | null
+  readonly timedOut: boolean
+  readonly engine: EngineName
+  readonly timings: {
+    /** From spawn() to the guest's readiness (libkrun: the init's `ready`; gvisor: container started); null if never seen. */
+    readonly readyMs: number | null
+    /** From spawn() to the end, cleanup included. */
+    readonly totalMs: number
+  }
+}
+
+/**
+ * A VM started by `vm.spawn()`. `exited` rejects only when the VM could not be started (a typed
+ * pre-boot error); a guest that fails still resolves it with its status.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface VmProcess extends AsyncDisposable {
+  /** The guest's stdout when spawned with `stdout: "pipe"`, else null. */
+  readonly stdout: Readable | null
+  /** The guest's stderr when spawned with `stderr: "pipe"`, else null. */
+  readonly stderr: Readable | null
+  readonly exited: Promise<ExitInfo>
+  /** Ends the VM (default SIGKILL). No effect once it has ended. */
+  kill(signal?: NodeJS.Signals): void
+  /** Kills the VM if it still runs and waits until it and its resources are gone. */
+  [Symbol.asyncDispose](): Promise<void>
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunOptions {
+  readonly signal?: AbortSignal
+  readonly timeoutMs?: number
+  /** Per stream; output beyond it is dropped and `truncated` is set. Default 16 MiB. */
+  readonly maxBufferBytes?: number
+}
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface RunResult extends ExitInfo {
+  readonly stdout: string
+  readonly stderr: string
+  /** True when stdout or stderr exceeded `maxBufferBytes` and was cut. */
+  readonly truncated: boolean
+}
+
+/** @internal */
+export class VmProcessImpl implements VmProcess {
+  readonly stdout: Readable | null
+  readonly stderr: Readable | null
+  readonly exited: Promise<ExitInfo>
+  readonly #startedAt = performance.now()
+  #session: EngineSession | undefined
+  #killSignal: NodeJS.Signals | null = null
+  #timedOut = false
+  #done = false
+  #readyMs: number | null = null
+
+  constructor(launch: () => Promise<EngineSession>, options: SpawnOptions = {}) {
+    const stdoutMode = options.stdout ?? "pipe"
+    const stderrMode = options.stderr ?? "pipe"
+    const stdout = stdoutMode === "pipe" ? new PassThrough() : null
+    const stderr = stderrMode === "pipe" ? new PassThrough() : null
+    this.stdout = stdout
+    this.stderr = stderr
+
+    let timer: NodeJS.Timeout | undefined
+    const onAbort = () => this.kill("SIGKILL")
+    if (options.timeoutMs !== undefined) {
+      timer = setTimeout(() => {
+        this.#timedOut = true
+        this.kill("SIGKILL")
+      }, options.timeoutMs)
+    }
+    if (options.signal !== undefined) {
+      if (options.signal.aborted) this.#killSignal = "SIGKILL"
+      else options.signal.addEventListener("abort", onAbort, { once: true })
+    }
+    const finish = () => {
+      this.#done = true
+      if (timer !== undefined) clearTimeout(timer)
+      options.signal?.removeEventListener("abort", onAbort)
+    }
+
+    this.exited = (async (): Promise<ExitInfo> => {
+      let session: EngineSession
+      try {
+        session = await launch()
+      } catch (error) {
+        finish()
+        stdout?.end()
+        stderr?.end()
+        throw error
+      }
+      this.#session = session
+      session.onReady(() => {
+        this.#readyMs = performance.now() - this.#startedAt
+      })
+      if (this.#killSignal !== null) session.kill(this.#killSignal)
+      const drained = Promise.all([
+        forward(session.stdout, stdoutMode, stdout, process.stdout),
+        forward(session.stderr, stderrMode, stderr, process.stderr)
+      ])
+      let end: EngineEnd
+      try {
+        end = await session.ended
+        await drained
+      } finally {
+        finish()
+      }
+      if (end._tag === "Failed" && this.#killSignal === null) throw end.error
+      const killed = this.#killSignal
+      return {
+        status: killed !== null ? null : end._tag === "Exited" ? end.status : null,
+        signal: killed !== null ? killed : end._tag === "Signaled" ? end.signal : null,
+        timedOut: this.#timedOut,
+        engine: session.engine,
+        timings: { readyMs: this.#readyMs, totalMs: performance.now() - this.#startedAt }
+      }
+    })()
+    // a caller who never awaits `exited` must not get an unhandled rejection
+    this.exited.catch(() => {})
+  }
+
+  kill(signal: NodeJS.Signals = "SIGKILL"): void {
+    if (this.#done) return
+    this.#killSignal = signal
+    this.#session?.kill(signal)
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    this.kill("SIGKILL")
+    try {
+      await this.exited
+    } catch {
+      // the pre-boot error was already delivered through `exited`
+    }
+  }
+}
+
+/**
+ * Connects an engine stream to its destination. Resolves once everything was written for
+ * "inherit"/"ignore" (so `start()` returns after the output); for "pipe" it resolves at once, as
+ * the caller may read the stream after `exited` (waiting would deadlock a caller who never reads).
+ */
+const forward = (source: Readable, mode: StdioMode, piped: PassThrough | null, own: NodeJS.WriteStream): Promise<void> => {
+  if (mode === "pipe" && piped !== null) {
+    source.on("error", (error) => piped.destroy(error))
+    source.pipe(piped)
+    return Promise.resolve()
+  }
+  return new Promise<void>((resolve) => {
+    source.once("end", resolve)
+    source.once("close", resolve)
+    source.once("error", () => resolve())
+    if (mode === "inherit") source.pipe(own, { end: false })
+    else source.resume()
+  })
+}
+
+/** Collects a stream up to a byte cap. @internal */
+export const collect = (stream: Readable | null, maxBytes: number): { readonly done: Promise<{ text: string; truncated: boolean }> } => {
+  if (stream === null) return { done: Promise.resolve({ text: "", truncated: false }) }
+  const chunks: Array<Buffer> = []
+  let size = 0
+  let truncated = false
+  return {
+    done: new Promise((resolve) => {
+      stream.on("data", (chunk: Buffer) => {
+        if (size >= maxBytes) {
+          truncated = true
+          return
+        }
+        const room = maxBytes - size
+        if (chunk.length > room) {
+          chunks.push(chunk.subarray(0, room))
+          size = maxBytes
+          truncated = true
+        } else {
+          chunks.push(chunk)
+          size += chunk.length
+        }
+      })
+      const finish = () => resolve({ text: Buffer.concat(chunks).toString("utf8"), truncated })
+      stream.once("end", finish)
+      stream.once("error", finish)
+    })
+  }
+}

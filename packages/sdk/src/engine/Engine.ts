@@ -1,0 +1,55 @@
+import type { Readable } from "node:stream"
+import type { EngineName, KrunboxError } from "../errors.js"
+import type { VmConfig } from "../internal/config.js"
+
+/**
+ * What an engine needs besides the validated config.
+ *
+ * @internal
+ */
+export interface LaunchOptions {
+  /** Options the user set explicitly (core fills defaults for the others). */
+  readonly explicit: ReadonlySet<string>
+}
+
+/**
+ * How an engine process ended.
+ *
+ * @internal
+ */
+export type EngineEnd =
+  /** The workload's status (0..255, 128+n for a guest signal n, 125/126/127 as the init encodes). */
+  | { readonly _tag: "Exited"; readonly status: number }
+  /** The host process was ended by a signal (kill(), timeout, abort, or from outside). */
+  | { readonly _tag: "Signaled"; readonly signal: NodeJS.Signals }
+  /** The VM never started: a typed pre-boot failure. */
+  | { readonly _tag: "Failed"; readonly error: KrunboxError }
+
+/**
+ * One running VM as an engine sees it. Streams are always pipes (libkrun sets O_NONBLOCK on its
+ * stdio, so handing it our own fds would break the parent's terminal).
+ *
+ * @internal
+ */
+export interface EngineSession {
+  readonly engine: EngineName
+  readonly pid: number | undefined
+  readonly stdout: Readable
+  readonly stderr: Readable
+  /** Called once when the workload is known to have started. */
+  onReady(listener: () => void): void
+  kill(signal: NodeJS.Signals): void
+  /** Settles after the host process ended and every temp dir / socket / process is gone. */
+  readonly ended: Promise<EngineEnd>
+}
+
+/**
+ * One way of running a validated config.
+ *
+ * @internal
+ */
+export interface Engine {
+  readonly name: EngineName
+  /** Rejects with a typed error for anything detectable before a process is spawned. */
+  launch(config: VmConfig, options: LaunchOptions): Promise<EngineSession>
+}

@@ -1,0 +1,231 @@
+/**
+ * The libkrun engine: each VM runs in its own runner child process (src/runner.ts).
+ *
+ * Before spawning: `/dev/kvm` access and PVM are checked (each its own typed error), the options
+ * libkrun cannot enforce are refused, the libraries are located. The runner gets the config on
+ * fd 3 and reports on fd 4 (`entering`, or a structured pre-boot `error`); it dies with us through
+ * PR_SET_PDEATHSIG. The guest init's control messages arrive on a unix socket in the VM's temp
+ * dir, mapped to vsock port 1100.
+ */
+import { spawn } from "node:child_process"
+import { existsSync } from "node:fs"
+import { dirname, join, resolve } from "node:path"
+import { PassThrough, type Readable, type Writable } from "node:stream"
+import { fileURLToPath } from "node:url"
+import { EngineCrashed, EngineUnavailable, PreBootFailure } from "../errors.js"
+import type { VmConfig } from "../internal/config.js"
+import { type ControlServer, type GuestMessage, listenControl } from "../internal/controlSocket.js"
+import { checkKvmAccess, checkNotPvm } from "../internal/hostChecks.js"
+import { type OverlayPlan, prepareOverlay } from "../internal/overlay.js"
+import type { RunnerMessage } from "../internal/runnerProtocol.js"
+import { makeVmTempDir, removeTree } from "../internal/tempDirs.js"
+import type { Engine, EngineEnd, EngineSession, LaunchOptions } from "./Engine.js"
+import { resolveLibkrunPaths } from "./libraries.js"
+import { checkLibkrunSupport, runnerRequest } from "./libkrunPlan.js"
+
+/** @internal */
+export interface LibkrunOptions {
+  readonly libkrunPath?: string
+  readonly libkrunfwPath?: string
+  /** Default `/dev/kvm`. */
+  readonly kvmPath?: string
+  /** Default `/sys/module` (PVM shows as `kvm_pvm` there). */
+  readonly sysModuleDir?: string
+  /**
+   * Test and benchmark hook: the runner applies the whole config, reports the calls it made and
+   * exits 0 right before `krun_start_enter`. No guest boots, so the PVM check is skipped.
+   */
+  readonly stopBeforeEnter?: boolean
+  /** Sees every runner message (the ordered libkrun calls, RSS at `entering`). */
+  readonly onRunnerMessage?: (message: RunnerMessage) => void
+  /** Sees every guest control message. */
+  readonly onGuestMessage?: (message: GuestMessage) => void
+}
+
+/**
+ * Where `runner.js` is: beside the bundle in dist/, or dist/ when running from src/ (tests).
+ *
+ * @internal
+ */
+export const runnerPath = (): string => {
+  const explicit = process.env["KRUNBOX_RUNNER"]
+  if (explicit !== undefined && explicit !== "") return explicit
+  const here = dirname(fileURLToPath(import.meta.url))
+  const candidates = [join(here, "runner.js"), join(here, "..", "runner.js"), resolve(here, "..", "..", "dist", "runner.js")]
+  const found = candidates.find((candidate) => existsSync(candidate))
+  if (found === undefined) {
+    throw new EngineUnavailable({
+      engine: "libkrun",
+      reason: `the VM runner is missing (looked for ${candidates.join(", ")})`,
+      fix: "build @krunbox/sdk (pnpm --filter @krunbox/sdk build) or reinstall it"
+    })
+  }
+  return found
+}
+
+const parseLines = (stream: Readable, onLine: (line: string) => void): void => {
+  stream.setEncoding("utf8")
+  let buffer = ""
+  stream.on("data", (chunk: string) => {
+    buffer += chunk
+    let newline = buffer.indexOf("\n")
+    while (newline >= 0) {
+      onLine(buffer.slice(0, newline))
+      buffer = buffer.slice(newline + 1)
+      newline = buffer.indexOf("\n")
+    }
+  })
+  stream.on("error", () => {})
+}
+
+/**
+ * Launches one libkrun VM.
+ *
+ * @internal
+ */
+export const launchLibkrun = async (
+  config: VmConfig,
+  _launchOptions: LaunchOptions,
+  options: LibkrunOptions = {}
+): Promise<EngineSession> => {
+  checkKvmAccess(options.kvmPath)
+  if (options.stopBeforeEnter !== true) checkNotPvm(options.sysModuleDir)
+  checkLibkrunSupport(config)
+  const libraries = resolveLibkrunPaths({
+    ...(options.libkrunPath === undefined ? {} : { libkrunPath: options.libkrunPath }),
+    ...(options.libkrunfwPath === undefined ? {} : { libkrunfwPath: options.libkrunfwPath })
+  })
+  const runner = runnerPath()
+
+  const tempDir = makeVmTempDir()
+  let overlay: OverlayPlan | undefined
+  let control: ControlServer | undefined
+  try {
+    let root: string
+    if (config.rootfs._tag === "Native") {
+      root = resolve(config.rootfs.path)
+    } else {
+      overlay = prepareOverlay(config.rootfs.paths, tempDir)
+      root = overlay.merged
+    }
+    control = await listenControl(join(tempDir, "control.sock"))
+    const request = runnerRequest(config, {
+      parentPid: process.pid,
+      ...libraries,
+      root,
+      overlayMountData: overlay?.mountData ?? null,
+      controlSocket: control.path,
+      stopBeforeEnter: options.stopBeforeEnter === true
+    })
+
+    const argv = [...(overlay?.unshareArgv ?? []), process.execPath, runner]
+    const child = spawn(argv[0] as string, argv.slice(1), {
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"]
+    })
+
+    const readyListeners: Array<() => void> = []
+    let ready = false
+    const markReady = () => {
+      if (ready) return
+      ready = true
+      for (const listener of readyListeners.splice(0)) listener()
+    }
+    control.onMessage((message) => {
+      options.onGuestMessage?.(message)
+      if (message.type === "ready") markReady()
+    })
+
+    let entered = false
+    let stopped = false
+    let preBoot: { stage: string; error: Readonly<Record<string, unknown>> } | undefined
+    const messages = child.stdio[4] as Readable
+    parseLines(messages, (line) => {
+      let message: RunnerMessage
+      try {
+        message = JSON.parse(line) as RunnerMessage
+      } catch {
+        return
+      }
+      options.onRunnerMessage?.(message)
+      if (message.type === "entering") entered = true
+      else if (message.type === "stopped") stopped = true
+      else if (message.type === "error") preBoot = { stage: message.stage, error: message.error }
+    })
+    const requestPipe = child.stdio[3] as Writable
+    requestPipe.on("error", () => {})
+    requestPipe.end(JSON.stringify(request))
+
+    // keep the last runner output for a crash report, without taking the stream from the user
+    const stderr = new PassThrough()
+    let stderrTail = ""
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderrTail = (stderrTail + chunk.toString("utf8")).slice(-4096)
+    })
+    child.stderr?.pipe(stderr)
+
+    const serverToClose = control
+    const ended = new Promise<EngineEnd>((resolveEnd) => {
+      let spawnError: Error | undefined
+      child.on("error", (error) => {
+        spawnError = error
+      })
+      child.on("exit", (code, signal) => {
+        void (async () => {
+          // fd 4 may still hold the last message after the exit event: read it to the end first
+          await new Promise<void>((done) => {
+            if (messages.readableEnded || messages.destroyed) done()
+            else {
+              messages.once("close", () => done())
+              messages.once("end", () => done())
+              setTimeout(done, 500).unref()
+            }
+          })
+          await serverToClose.close()
+          overlay?.cleanup()
+          removeTree(tempDir)
+          let end: EngineEnd
+          if (spawnError !== undefined) {
+            end = { _tag: "Failed", error: new EngineCrashed({ engine: "libkrun", exitCode: null, signal: null, stderrTail: spawnError.message, cause: spawnError }) }
+          } else if (signal !== null) {
+            end = { _tag: "Signaled", signal }
+          } else if (preBoot !== undefined) {
+            end = { _tag: "Failed", error: new PreBootFailure({ engine: "libkrun", stage: preBoot.stage, failure: preBoot.error }) }
+          } else if (entered || stopped) {
+            end = { _tag: "Exited", status: code ?? 0 }
+          } else {
+            end = { _tag: "Failed", error: new EngineCrashed({ engine: "libkrun", exitCode: code, signal: null, stderrTail }) }
+          }
+          resolveEnd(end)
+        })()
+      })
+    })
+
+    return {
+      engine: "libkrun",
+      pid: child.pid,
+      stdout: child.stdout ?? new PassThrough().end(),
+      stderr,
+      onReady: (listener) => {
+        if (ready) listener()
+        else readyListeners.push(listener)
+      },
+      kill: (signal) => {
+        if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+      },
+      ended
+    }
+  } catch (error) {
+    await control?.close()
+    overlay?.cleanup()
+    removeTree(tempDir)
+    throw error
+  }
+}
+
+/**
+ * @internal
+ */
+export const libkrunEngine = (options: LibkrunOptions = {}): Engine => ({
+  name: "libkrun",
+  launch: (config, launchOptions) => launchLibkrun(config, launchOptions, options)
+})

@@ -1,0 +1,322 @@
+/**
+ * Errors raised by the SDK itself (engine selection, host checks, pre-boot failures).
+ *
+ * Validation errors are not wrapped: `MicroVm.builder().build()` throws `@krunbox/core`'s own
+ * tagged errors unchanged, so their `_tag` stays what core documents.
+ *
+ * Every class here is recognisable across duplicated copies of this package (two versions
+ * installed side by side): use `KrunboxError.isInstance(u)` or the per-class `isInstance`, which
+ * check a global symbol and the `_tag`, never `instanceof`.
+ *
+ * @since 0.1.0
+ */
+
+const KrunboxErrorTypeId: unique symbol = Symbol.for("@krunbox/sdk/KrunboxError") as never
+
+/**
+ * The engine names an error can refer to.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type EngineName = "libkrun" | "gvisor"
+
+/**
+ * Base class of every error the SDK raises. Carries a `_tag`, a `hint` telling the user what to
+ * do, and the original `cause` when there is one.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export abstract class KrunboxError extends Error {
+  readonly [KrunboxErrorTypeId] = KrunboxErrorTypeId
+  abstract readonly _tag: string
+  /** What to do about it. */
+  abstract readonly hint: string
+
+  constructor(message: string, options?: { readonly cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+  }
+
+  override get name(): string {
+    return this._tag
+  }
+
+  /**
+   * True for any SDK error, including ones thrown by another copy of this package.
+   *
+   * @since 0.1.0
+   */
+  static isInstance(u: unknown): u is KrunboxError {
+    return typeof u === "object" && u !== null && (u as Record<symbol, unknown>)[KrunboxErrorTypeId] === KrunboxErrorTypeId
+  }
+
+  /** A JSON-able view (for logs, the CLI's `--json`, and the runner protocol). */
+  toJSON(): Record<string, unknown> {
+    const out: Record<string, unknown> = { _tag: this._tag, message: this.message, hint: this.hint }
+    for (const [key, value] of Object.entries(this)) {
+      if (key !== "cause") out[key] = typeof value === "bigint" ? value.toString() : value
+    }
+    return out
+  }
+}
+
+const hasTag = (u: unknown, tag: string): boolean =>
+  KrunboxError.isInstance(u) && u._tag === tag
+
+/**
+ * `/dev/kvm` is missing or this user cannot open it read/write.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class KvmUnavailable extends KrunboxError {
+  readonly _tag = "KvmUnavailable" as const
+  readonly path: string
+  readonly code: string
+  constructor(props: { readonly path: string; readonly code: string; readonly cause?: unknown }) {
+    super(
+      props.code === "ENOENT"
+        ? `${props.path} does not exist: this host has no KVM`
+        : `${props.path} is not readable and writable by this user (${props.code})`,
+      { cause: props.cause }
+    )
+    this.path = props.path
+    this.code = props.code
+  }
+  get hint(): string {
+    return this.code === "ENOENT"
+      ? "load the kvm module (kvm_intel / kvm_amd), enable nested virtualisation for this VM, or use engine \"gvisor\""
+      : `add this user to the group owning ${this.path} (often "kvm"), or use engine "gvisor"`
+  }
+  static override isInstance(u: unknown): u is KvmUnavailable {
+    return hasTag(u, "KvmUnavailable")
+  }
+}
+
+/**
+ * `/dev/kvm` is provided by PVM (`kvm_pvm`), which only runs PVM-enlightened guest kernels.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class KvmIsPvm extends KrunboxError {
+  readonly _tag = "KvmIsPvm" as const
+  readonly module: string
+  constructor(props: { readonly module: string }) {
+    super(
+      "this host's /dev/kvm is PVM (kvm_pvm): it cannot boot standard guest kernels; use engine gvisor or run on a host with real KVM"
+    )
+    this.module = props.module
+  }
+  get hint(): string {
+    return "use engine \"gvisor\" (or \"auto\"), or run on a host with hardware KVM"
+  }
+  static override isInstance(u: unknown): u is KvmIsPvm {
+    return hasTag(u, "KvmIsPvm")
+  }
+}
+
+/**
+ * The libkrun boot probe says microVMs do not boot on this host (engine "libkrun" was forced).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MicroVmCannotBoot extends KrunboxError {
+  readonly _tag = "MicroVmCannotBoot" as const
+  readonly reason: string
+  constructor(props: { readonly reason: string; readonly cause?: unknown }) {
+    super(`microVMs cannot boot on this host: ${props.reason}`, { cause: props.cause })
+    this.reason = props.reason
+  }
+  get hint(): string {
+    return "use engine \"gvisor\" or \"auto\"; `krunbox doctor` shows the full diagnosis"
+  }
+  static override isInstance(u: unknown): u is MicroVmCannotBoot {
+    return hasTag(u, "MicroVmCannotBoot")
+  }
+}
+
+/**
+ * An engine's host program or library is missing (runsc not installed, libkrun not set up).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class EngineUnavailable extends KrunboxError {
+  readonly _tag = "EngineUnavailable" as const
+  readonly engine: EngineName
+  readonly reason: string
+  readonly fix: string
+  constructor(props: { readonly engine: EngineName; readonly reason: string; readonly fix: string; readonly cause?: unknown }) {
+    super(`engine ${props.engine} is unavailable: ${props.reason}`, { cause: props.cause })
+    this.engine = props.engine
+    this.reason = props.reason
+    this.fix = props.fix
+  }
+  get hint(): string {
+    return this.fix
+  }
+  static override isInstance(u: unknown): u is EngineUnavailable {
+    return hasTag(u, "EngineUnavailable")
+  }
+}
+
+/**
+ * The chosen engine cannot honour one option of the configuration (it never silently ignores or
+ * widens one).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class UnsupportedOption extends KrunboxError {
+  readonly _tag = "UnsupportedOption" as const
+  readonly engine: EngineName
+  readonly option: string
+  readonly value: unknown
+  readonly why: string
+  readonly fix: string
+  constructor(props: {
+    readonly engine: EngineName
+    readonly option: string
+    readonly value: unknown
+    readonly why: string
+    readonly fix: string
+  }) {
+    super(`engine ${props.engine} cannot honour ${props.option}=${show(props.value)}: ${props.why}`)
+    this.engine = props.engine
+    this.option = props.option
+    this.value = props.value
+    this.why = props.why
+    this.fix = props.fix
+  }
+  get hint(): string {
+    return this.fix
+  }
+  static override isInstance(u: unknown): u is UnsupportedOption {
+    return hasTag(u, "UnsupportedOption")
+  }
+}
+
+/**
+ * An overlayfs rootfs was requested but this process lacks what mounting one needs.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class OverlayUnavailable extends KrunboxError {
+  readonly _tag = "OverlayUnavailable" as const
+  readonly paths: ReadonlyArray<string>
+  readonly reason: string
+  constructor(props: { readonly paths: ReadonlyArray<string>; readonly reason: string; readonly cause?: unknown }) {
+    super(`cannot assemble the overlayfs rootfs [${props.paths.join(", ")}]: ${props.reason}`, { cause: props.cause })
+    this.paths = props.paths
+    this.reason = props.reason
+  }
+  get hint(): string {
+    return "overlayfs rootfs needs root (CAP_SYS_ADMIN) for a kernel overlay mount in a private mount namespace; run as root, or pass a prepared directory with Rootfs.native"
+  }
+  static override isInstance(u: unknown): u is OverlayUnavailable {
+    return hasTag(u, "OverlayUnavailable")
+  }
+}
+
+/**
+ * No rootfs was given and the native runtime cache has no default rootfs yet.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DefaultRootfsUnavailable extends KrunboxError {
+  readonly _tag = "DefaultRootfsUnavailable" as const
+  readonly manifest: string
+  readonly reason: string
+  constructor(props: { readonly manifest: string; readonly reason: string; readonly cause?: unknown }) {
+    super(`no rootfs given and no default rootfs in ${props.manifest}: ${props.reason}`, { cause: props.cause })
+    this.manifest = props.manifest
+    this.reason = props.reason
+  }
+  get hint(): string {
+    return "run `krunbox setup` (or Setup.run()) once, or pass .rootfs(\"/path/to/rootfs\")"
+  }
+  static override isInstance(u: unknown): u is DefaultRootfsUnavailable {
+    return hasTag(u, "DefaultRootfsUnavailable")
+  }
+}
+
+/**
+ * The VM runner failed before the guest booted; `failure` is the runner's structured report
+ * (its own `_tag`, e.g. a libkrun call with its errno), `call` the libkrun function when known.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class PreBootFailure extends KrunboxError {
+  readonly _tag = "PreBootFailure" as const
+  readonly engine: EngineName
+  readonly stage: string
+  readonly failure: Readonly<Record<string, unknown>>
+  constructor(props: {
+    readonly engine: EngineName
+    readonly stage: string
+    readonly failure: Readonly<Record<string, unknown>>
+    readonly cause?: unknown
+  }) {
+    const inner = typeof props.failure["message"] === "string" ? props.failure["message"] : show(props.failure)
+    super(`${props.engine} failed before boot (${props.stage}): ${inner}`, { cause: props.cause ?? props.failure })
+    this.engine = props.engine
+    this.stage = props.stage
+    this.failure = props.failure
+  }
+  get hint(): string {
+    const inner = this.failure["hint"]
+    return typeof inner === "string" ? inner : "check the configuration value named in the message; `krunbox doctor` checks the host"
+  }
+  static override isInstance(u: unknown): u is PreBootFailure {
+    return hasTag(u, "PreBootFailure")
+  }
+}
+
+/**
+ * The engine's host process ended without a structured report (crashed, killed from outside
+ * before the guest started, or the host program failed). `stderrTail` holds its last output.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class EngineCrashed extends KrunboxError {
+  readonly _tag = "EngineCrashed" as const
+  readonly engine: EngineName
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly stderrTail: string
+  constructor(props: {
+    readonly engine: EngineName
+    readonly exitCode: number | null
+    readonly signal: string | null
+    readonly stderrTail: string
+    readonly cause?: unknown
+  }) {
+    const how = props.signal === null ? `exit code ${props.exitCode}` : `signal ${props.signal}`
+    super(`the ${props.engine} engine process ended before the guest started (${how})${props.stderrTail === "" ? "" : `: ${props.stderrTail.trim().split("\n").slice(-3).join(" | ")}`}`, { cause: props.cause })
+    this.engine = props.engine
+    this.exitCode = props.exitCode
+    this.signal = props.signal
+    this.stderrTail = props.stderrTail
+  }
+  get hint(): string {
+    return "`krunbox doctor` checks the host; rerun with logLevel(5) for the engine's own log"
+  }
+  static override isInstance(u: unknown): u is EngineCrashed {
+    return hasTag(u, "EngineCrashed")
+  }
+}
+
+const show = (value: unknown): string => {
+  try {
+    return typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))
+  } catch {
+    return String(value)
+  }
+}

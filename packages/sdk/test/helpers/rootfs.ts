@@ -1,0 +1,23 @@
+import { execFileSync } from "node:child_process"
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+
+/** busybox-static on the host (Debian: apt-get install busybox-static). */
+export const busybox = process.env["KRUNBOX_TEST_BUSYBOX"] ?? "/bin/busybox"
+
+export const hasBusybox = existsSync(busybox)
+
+/**
+ * A minimal rootfs: a static busybox and its applets as symlinks, plus the usual mount points.
+ * Returned inside a fresh temp dir (the caller removes `dir`).
+ */
+export const makeBusyboxRootfs = (): { readonly dir: string; readonly rootfs: string } => {
+  const dir = mkdtempSync(join(tmpdir(), "krunbox-test-rootfs-"))
+  const rootfs = join(dir, "rootfs")
+  for (const sub of ["bin", "proc", "sys", "dev", "tmp", "etc", "root", "work"]) mkdirSync(join(rootfs, sub), { recursive: true })
+  copyFileSync(busybox, join(rootfs, "bin", "busybox"))
+  const applets = execFileSync(busybox, ["--list"], { encoding: "utf8" }).split("\n").filter((name) => name !== "" && name !== "busybox")
+  for (const applet of applets) symlinkSync("busybox", join(rootfs, "bin", applet))
+  return { dir, rootfs }
+}
