@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+/**
+ * `pnpm test:boot`: runs krunbox's microVM boot tests inside an L1 VM that QEMU emulates in
+ * software with an AMD CPU that has SVM, so the L1 gets a real KVM even on a host (like a PVM
+ * one) whose own /dev/kvm cannot boot standard kernels. See docs/boot-l1.md.
+ *
+ * @since 0.1.0
+ */
+import { dirname, resolve } from "node:path"
+import { fileURLToPath } from "node:url"
+import { parseArgs } from "node:util"
+import { runHarness } from "./Harness.js"
+import { isBootL1Error, UsageError } from "./errors.js"
+
+const HELP = `usage: boot-l1 [options] [-- vitest args...]
+
+Boots an emulated-SVM QEMU VM (L1) with Debian's cloud kernel and a real KVM inside, and runs
+the workspace's libkrun boot tests there with the real SDK. Results come back as a table; the
+exit status is 0 only when every test passed (and none was skipped).
+
+options:
+  --package DIR     workspace package whose vitest suite runs in the L1 (repeatable;
+                    default: packages/sdk)
+  --exec CMD        run this shell command in the L1 (from the checkout) instead of vitest
+  --cpu MODEL       emulated CPU (default: qemu64,+svm,+npt; EPYC and max work too)
+  --smp N           L1 vCPUs (default: 2)
+  --memory MIB      L1 memory (default: 3072)
+  --accel ACCEL     QEMU accelerator (default: tcg,thread=multi)
+  --timeout SEC     kill the L1 after this long (default: 1500)
+  --allow-skips     do not fail when a test is skipped inside the L1
+  --refresh-kernel  resolve Debian's linux-image-cloud-amd64 again instead of the cached one
+  --keep            keep the run directory (disk image, console log, results)
+  -h, --help        this text
+
+environment:
+  KRUNBOX_CACHE_DIR / XDG_CACHE_HOME   krunbox's cache (the L1 cache is <cache>/l1)
+  KRUNBOX_L1_KERNEL_DEB                a linux-image-*-cloud-amd64 .deb to use instead of apt
+`
+
+const positiveInt = (name: string, value: string | undefined, fallback: number): number => {
+  if (value === undefined) return fallback
+  const n = Number(value)
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} ${value}`, "expected a positive integer")
+  return n
+}
+
+const main = async (argv: ReadonlyArray<string>): Promise<number> => {
+  const dash = argv.indexOf("--")
+  const own = dash < 0 ? argv : argv.slice(0, dash)
+  const vitestArgs = dash < 0 ? [] : argv.slice(dash + 1)
+  let values: ReturnType<typeof parse>["values"]
+  try {
+    values = parse(own).values
+  } catch (error) {
+    throw new UsageError(own.join(" "), error instanceof Error ? error.message : String(error))
+  }
+  if (values.help === true) {
+    process.stdout.write(HELP)
+    return 0
+  }
+  const checkoutRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..")
+  const report = await runHarness({
+    checkoutRoot,
+    packages: values.package ?? ["packages/sdk"],
+    vitestArgs,
+    exec: values.exec,
+    accel: values.accel ?? "tcg,thread=multi",
+    cpu: values.cpu ?? "qemu64,+svm,+npt",
+    smp: positiveInt("smp", values.smp, 2),
+    memoryMib: positiveInt("memory", values.memory, 3072),
+    timeoutMs: positiveInt("timeout", values.timeout, 1500) * 1000,
+    allowSkips: values["allow-skips"] === true,
+    refreshKernel: values["refresh-kernel"] === true,
+    keep: values.keep === true,
+    out: (line) => process.stdout.write(`${line}\n`),
+    log: (line) => process.stderr.write(`[boot-l1] ${line}\n`)
+  })
+  if (report.problems.length > 0) {
+    process.stderr.write(`\n[boot-l1] FAILED:\n${report.problems.map((p) => `  - ${p}`).join("\n")}\n`)
+    return 1
+  }
+  const passed = report.tests.filter((test) => test.status === "passed").length
+  process.stderr.write(`\n[boot-l1] ok: ${passed} tests passed inside the L1 (${(report.run.wallMs / 1000).toFixed(1)} s of L1 wall time)\n`)
+  return 0
+}
+
+const parse = (args: ReadonlyArray<string>) =>
+  parseArgs({
+    args: [...args],
+    allowPositionals: false,
+    options: {
+      package: { type: "string", multiple: true },
+      exec: { type: "string" },
+      cpu: { type: "string" },
+      smp: { type: "string" },
+      memory: { type: "string" },
+      accel: { type: "string" },
+      timeout: { type: "string" },
+      "allow-skips": { type: "boolean" },
+      "refresh-kernel": { type: "boolean" },
+      keep: { type: "boolean" },
+      help: { type: "boolean", short: "h" }
+    }
+  })
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code
+  },
+  (error: unknown) => {
+    if (isBootL1Error(error)) {
+      process.stderr.write(`[boot-l1] error ${error._tag}: ${error.message}\n[boot-l1] hint: ${error.hint}\n`)
+    } else {
+      process.stderr.write(`[boot-l1] unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
+    }
+    process.exitCode = 2
+  }
+)
