@@ -9,10 +9,10 @@
  *
  * @internal
  */
+import { type ContextId, Libkrun, type LibkrunLibrary } from "@krunbox/ffi"
 import koffi from "koffi"
 import { readFileSync, writeSync } from "node:fs"
 import { performance } from "node:perf_hooks"
-import { type KrunApi, loadKrunDirect } from "./internal/krunDirect.js"
 import {
   CONTROL_VSOCK_PORT,
   RUNNER_PREBOOT_EXIT,
@@ -89,8 +89,8 @@ const mountOverlay = (target: string, mountData: string): void => {
  * Applies the request in libkrun's required order. Returns the context id and the calls made.
  * Exported for the runner's own module graph only.
  */
-const configure = (krun: KrunApi, request: RunnerRequest, calls: Array<RunnerCall>): number => {
-  let ctx: number | undefined
+const configure = (krun: LibkrunLibrary, request: RunnerRequest, calls: Array<RunnerCall>): ContextId => {
+  let ctx: ContextId | undefined
   const call = <A>(fn: string, args: ReadonlyArray<unknown>, run: () => A): A => {
     calls.push({ fn, args })
     try {
@@ -164,11 +164,16 @@ const main = (): void => {
     const request = readRequest()
     bindToParent(request.parentPid)
     if (request.overlay !== null) mountOverlay(request.root, request.overlay.mountData)
-    let krun: KrunApi
+    let krun: LibkrunLibrary
     try {
-      krun = loadKrunDirect(request.libkrunPath, request.libkrunfwPath)
+      // discovery as @krunbox/ffi documents it (explicit path, KRUNBOX_LIBKRUN[FW], runtime.json,
+      // system); libkrunfw is preloaded so libkrun's dlopen by SONAME finds the same file
+      krun = Libkrun.load({
+        ...(request.libkrunPath === null ? {} : { path: request.libkrunPath }),
+        ...(request.libkrunfwPath === null ? {} : { libkrunfwPath: request.libkrunfwPath })
+      })
     } catch (error) {
-      throw new StageFailed("load", { ...describe(error), _tag: "LibraryLoadFailed", libkrunPath: request.libkrunPath, libkrunfwPath: request.libkrunfwPath })
+      throw new StageFailed("load", describe(error))
     }
     const ctx = configure(krun, request, calls)
     const footprint = { rssBytes: process.memoryUsage.rss(), uptimeMs: performance.now() }
@@ -179,14 +184,11 @@ const main = (): void => {
     }
     send({ type: "entering", calls, ...footprint })
     calls.push({ fn: "krun_start_enter", args: [ctx] })
-    const rc = krun.startEnter(ctx)
-    throw new StageFailed("krun_start_enter", {
-      _tag: "KrunError",
-      function: "krun_start_enter",
-      returnCode: rc,
-      message: `krun_start_enter returned ${rc} before the guest started`,
-      hint: "rerun with logLevel(5) to see libkrun's reason; `krunbox doctor` checks the host"
-    })
+    try {
+      krun.startEnter(ctx, { iUnderstandThisEndsTheProcess: true })
+    } catch (error) {
+      throw new StageFailed("krun_start_enter", describe(error))
+    }
   } catch (error) {
     const failure = error instanceof StageFailed ? error : new StageFailed("runner", describe(error))
     send({ type: "error", stage: failure.stage, error: failure.error, calls })

@@ -10,7 +10,7 @@ import { performance } from "node:perf_hooks"
 import { resolveDefaultRootfs } from "../internal/defaultRootfs.js"
 import { checkKvmAccess, checkNotPvm } from "../internal/hostChecks.js"
 import { cacheDir } from "../internal/runtimeManifest.js"
-import { resolveLibkrunPaths } from "./libraries.js"
+import { locateLibrary } from "./libraries.js"
 import { launchLibkrun } from "./libkrun.js"
 
 /**
@@ -54,7 +54,8 @@ export const probeBoot = async (timeoutMs = 30_000): Promise<BootProbeResult> =>
   try {
     checkKvmAccess()
     checkNotPvm()
-    resolveLibkrunPaths()
+    if (locateLibrary("libkrun") === undefined) throw new Error("libkrun was not found: run `krunbox setup` or set KRUNBOX_LIBKRUN")
+    if (locateLibrary("libkrunfw") === undefined) throw new Error("libkrunfw was not found: run `krunbox setup` or set KRUNBOX_LIBKRUNFW")
     rootfs = resolveDefaultRootfs()
   } catch (error) {
     return failed(startedAt, (error as Error).message)
@@ -123,8 +124,7 @@ const probeKey = (): string => {
   } catch {
     // not Linux or no procfs: the key then changes only with the files
   }
-  const libraries = resolveLibkrunPaths()
-  return [bootId, fileStamp(libraries.libkrunPath), fileStamp(libraries.libkrunfwPath), fileStamp(resolveDefaultRootfs())].join("|")
+  return [bootId, fileStamp(locateLibrary("libkrun") ?? null), fileStamp(locateLibrary("libkrunfw") ?? null), fileStamp(resolveDefaultRootfs())].join("|")
 }
 
 let inMemory: Promise<BootProbeResult> | undefined

@@ -20,7 +20,6 @@ import { type OverlayPlan, prepareOverlay } from "../internal/overlay.js"
 import type { RunnerMessage } from "../internal/runnerProtocol.js"
 import { makeVmTempDir, removeTree } from "../internal/tempDirs.js"
 import type { Engine, EngineEnd, EngineSession, LaunchOptions } from "./Engine.js"
-import { resolveLibkrunPaths } from "./libraries.js"
 import { checkLibkrunSupport, runnerRequest } from "./libkrunPlan.js"
 
 /** @internal */
@@ -91,10 +90,6 @@ export const launchLibkrun = async (
   checkKvmAccess(options.kvmPath)
   if (options.stopBeforeEnter !== true) checkNotPvm(options.sysModuleDir)
   checkLibkrunSupport(config)
-  const libraries = resolveLibkrunPaths({
-    ...(options.libkrunPath === undefined ? {} : { libkrunPath: options.libkrunPath }),
-    ...(options.libkrunfwPath === undefined ? {} : { libkrunfwPath: options.libkrunfwPath })
-  })
   const runner = runnerPath()
 
   const tempDir = makeVmTempDir()
@@ -111,7 +106,8 @@ export const launchLibkrun = async (
     control = await listenControl(join(tempDir, "control.sock"))
     const request = runnerRequest(config, {
       parentPid: process.pid,
-      ...libraries,
+      libkrunPath: options.libkrunPath ?? null,
+      libkrunfwPath: options.libkrunfwPath ?? null,
       root,
       overlayMountData: overlay?.mountData ?? null,
       controlSocket: control.path,

@@ -52,7 +52,7 @@ export const checkLibkrunSupport = (config: VmConfig): void => {
 
 export interface PlanInputs {
   readonly parentPid: number
-  readonly libkrunPath: string
+  readonly libkrunPath: string | null
   readonly libkrunfwPath: string | null
   readonly root: string
   readonly overlayMountData: string | null

@@ -1,39 +1,16 @@
 /**
- * Where the runner finds libkrun and libkrunfw. TEMPORARY until `@krunbox/ffi`'s discovery is
- * exported: the same order it documents (explicit path, `KRUNBOX_LIBKRUN` / `KRUNBOX_LIBKRUNFW`,
- * runtime.json), minus system folders.
+ * Which libkrun / libkrunfw files the runner will load, per `@krunbox/ffi`'s discovery order,
+ * found without loading them into this process.
  */
+import { candidates, type LibraryKind } from "@krunbox/ffi"
 import { existsSync } from "node:fs"
-import { EngineUnavailable } from "../errors.js"
-import { readManifest } from "../internal/runtimeManifest.js"
+import { isAbsolute } from "node:path"
 
-export interface LibkrunPaths {
-  readonly libkrunPath: string
-  readonly libkrunfwPath: string | null
-}
-
-export const resolveLibkrunPaths = (explicit: { readonly libkrunPath?: string; readonly libkrunfwPath?: string } = {}): LibkrunPaths => {
-  const manifest = readManifest()
-  const fromManifest = manifest._tag === "Found" ? manifest.manifest : undefined
-  const pick = (...candidates: Array<string | undefined>): string | undefined =>
-    candidates.find((candidate) => candidate !== undefined && candidate !== "")
-  const libkrunPath = pick(explicit.libkrunPath, process.env["KRUNBOX_LIBKRUN"], fromManifest?.libkrun?.path)
-  const libkrunfwPath = pick(explicit.libkrunfwPath, process.env["KRUNBOX_LIBKRUNFW"], fromManifest?.libkrunfw?.path)
-  if (libkrunPath === undefined || !existsSync(libkrunPath)) {
-    throw new EngineUnavailable({
-      engine: "libkrun",
-      reason: libkrunPath === undefined
-        ? `libkrun was not found (KRUNBOX_LIBKRUN, ${manifest.path})`
-        : `libkrun ${libkrunPath} does not exist`,
-      fix: "run `krunbox setup`, or set KRUNBOX_LIBKRUN to libkrun.so"
-    })
+/** The first candidate that exists as a file, or undefined (then the runner reports the probes). */
+export const locateLibrary = (library: LibraryKind, explicit?: string): string | undefined => {
+  for (const candidate of candidates(library, explicit === undefined ? {} : { path: explicit })) {
+    if (candidate.manifestProblem !== undefined) continue
+    if (isAbsolute(candidate.candidate) && existsSync(candidate.candidate)) return candidate.candidate
   }
-  if (libkrunfwPath !== undefined && !existsSync(libkrunfwPath)) {
-    throw new EngineUnavailable({
-      engine: "libkrun",
-      reason: `libkrunfw ${libkrunfwPath} does not exist`,
-      fix: "run `krunbox setup`, or set KRUNBOX_LIBKRUNFW to libkrunfw.so.5"
-    })
-  }
-  return { libkrunPath, libkrunfwPath: libkrunfwPath ?? null }
+  return undefined
 }

@@ -19,7 +19,8 @@ export interface RunnerRequest {
   readonly v: 1
   /** The runner exits at once when its parent is not this pid any more (PDEATHSIG race). */
   readonly parentPid: number
-  readonly libkrunPath: string
+  /** null: the runner uses @krunbox/ffi's discovery (env, runtime.json, system). */
+  readonly libkrunPath: string | null
   readonly libkrunfwPath: string | null
   readonly logLevel: number
   readonly numVcpus: number
