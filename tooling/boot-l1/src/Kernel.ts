@@ -18,6 +18,10 @@ export interface L1Kernel {
   /** `uname -r` of the kernel, e.g. `6.1.0-57-cloud-amd64`. */
   readonly release: string
   readonly debSha256: string
+  /** The .deb it came from (re-extracted when {@link REQUIRED_MODULES} changes). */
+  readonly deb: string
+  /** The {@link REQUIRED_MODULES} it was extracted for. */
+  readonly required: ReadonlyArray<string>
   readonly vmlinuz: string
   /** Absolute paths of the `.ko` files, in load order. */
   readonly modules: ReadonlyArray<string>
@@ -32,13 +36,14 @@ export interface L1Kernel {
 export const KERNEL_META_PACKAGE = "linux-image-cloud-amd64"
 
 /**
- * Modules the L1 needs: KVM for AMD (the emulated CPU is an AMD one with SVM) and virtio-blk for
- * the payload disk. Their dependencies are added from each module's own `depends=` field.
+ * Modules the L1 needs: KVM for AMD (the emulated CPU is an AMD one with SVM), virtio-blk for
+ * the payload disk and overlayfs (the SDK's layered rootfs). Their dependencies are added from
+ * each module's own `depends=` field.
  *
  * @since 0.1.0
  * @category constants
  */
-export const REQUIRED_MODULES: ReadonlyArray<string> = ["kvm_amd", "virtio_pci", "virtio_blk"]
+export const REQUIRED_MODULES: ReadonlyArray<string> = ["kvm_amd", "virtio_pci", "virtio_blk", "overlay"]
 
 const MANIFEST = "kernel.json"
 
@@ -116,7 +121,12 @@ const walk = async (dir: string): Promise<Array<string>> => {
 
 const sha256File = async (path: string): Promise<string> => createHash("sha256").update(await readFile(path)).digest("hex")
 
-const readManifest = async (dir: string): Promise<L1Kernel | undefined> => {
+type CachedKernel =
+  | { readonly _tag: "Current"; readonly kernel: L1Kernel }
+  /** Extracted for another module set: re-extract from the same .deb, no download needed. */
+  | { readonly _tag: "Outdated"; readonly deb: string }
+
+const readManifest = async (dir: string): Promise<CachedKernel | undefined> => {
   try {
     const parsed = JSON.parse(await readFile(join(dir, MANIFEST), "utf8")) as Omit<L1Kernel, "dir" | "vmlinuz" | "modules"> & {
       readonly modules: ReadonlyArray<string>
@@ -128,7 +138,9 @@ const readManifest = async (dir: string): Promise<L1Kernel | undefined> => {
       modules: parsed.modules.map((name) => join(dir, "modules", `${name}.ko`))
     }
     await Promise.all([kernel.vmlinuz, ...kernel.modules].map((path) => stat(path)))
-    return kernel
+    const current = kernel.required.length === REQUIRED_MODULES.length && REQUIRED_MODULES.every((name) => kernel.required.includes(name))
+    if (current) return { _tag: "Current", kernel }
+    return (await stat(kernel.deb).then(() => true, () => false)) ? { _tag: "Outdated", deb: kernel.deb } : undefined
   } catch {
     return undefined
   }
@@ -231,11 +243,12 @@ const extractKernel = async (deb: string, kernelRoot: string, log: (line: string
     for (const name of REQUIRED_MODULES) await unpackModule(name)
     const order = loadOrder(REQUIRED_MODULES, (name) => dependsOf.get(name), (name) => builtin.has(name), join(modulesRoot, "kernel"))
     await copyFile(join(unpack, "boot", vmlinuz), join(staging, "vmlinuz"))
-    const manifest = { packageName, version, release, debSha256: await sha256File(deb), modules: order }
+    const manifest = { packageName, version, release, debSha256: await sha256File(deb), deb, required: REQUIRED_MODULES, modules: order }
     await writeFile(join(staging, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`)
     await rm(dir, { recursive: true, force: true })
     await rename(staging, dir)
-    const kernel = await readManifest(dir)
+    const cached = await readManifest(dir)
+    const kernel = cached?._tag === "Current" ? cached.kernel : undefined
     if (kernel === undefined) throw new KernelPackageUnavailable(packageName, `could not read back ${join(dir, MANIFEST)}`)
     return kernel
   } finally {
@@ -271,18 +284,20 @@ export const ensureKernel = async (options: EnsureKernelOptions): Promise<L1Kern
   const debsDir = join(options.l1Dir, "debs")
   await mkdir(kernelRoot, { recursive: true })
   await mkdir(debsDir, { recursive: true })
-  if (options.deb !== undefined) {
-    const version = await debField(options.deb, "Version")
-    return (await readManifest(join(kernelRoot, version))) ?? extractKernel(options.deb, kernelRoot, options.log)
+  const cachedOrExtract = async (deb: string, version: string): Promise<L1Kernel> => {
+    const cached = await readManifest(join(kernelRoot, version))
+    return cached?._tag === "Current" ? cached.kernel : extractKernel(deb, kernelRoot, options.log)
   }
+  if (options.deb !== undefined) return cachedOrExtract(options.deb, await debField(options.deb, "Version"))
   if (!options.refresh) {
     const versions = (await readdir(kernelRoot)).filter((name) => !name.startsWith(".")).sort()
     for (const version of versions.reverse()) {
       const cached = await readManifest(join(kernelRoot, version))
-      if (cached !== undefined) return cached
+      if (cached?._tag === "Current") return cached.kernel
+      if (cached?._tag === "Outdated") return extractKernel(cached.deb, kernelRoot, options.log)
     }
   }
   const deb = await downloadKernelDeb(debsDir, options.log)
   const version = await debField(deb, "Version")
-  return (options.refresh ? undefined : await readManifest(join(kernelRoot, version))) ?? extractKernel(deb, kernelRoot, options.log)
+  return options.refresh ? extractKernel(deb, kernelRoot, options.log) : cachedOrExtract(deb, version)
 }
