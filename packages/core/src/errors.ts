@@ -12,6 +12,20 @@ import { Data } from "effect"
 
 const show = (value: string): string => JSON.stringify(value)
 
+/** A short rendering of any value; never throws (cycles, null prototypes, bigints). */
+const describeValue = (value: unknown): string => {
+  try {
+    const text = JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? `${v}n` : v))
+    if (text !== undefined) return text.length > 80 ? `${text.slice(0, 77)}...` : text
+  } catch {
+    // fall through
+  }
+  if (value === undefined) return "undefined"
+  if (typeof value === "bigint") return `${value}n`
+  if (typeof value === "symbol" || typeof value === "function") return typeof value
+  return Object.prototype.toString.call(value)
+}
+
 /**
  * Where a failing value sits in the configuration, e.g. `"args[2]"`,
  * `"env[0].value"`, `"mappedDirs[1].guest"`, `"execPath"`.
@@ -151,12 +165,7 @@ export class MalformedConfig extends Data.TaggedError("MalformedConfig")<{
   readonly expected: string
 }> {
   override get message(): string {
-    let shown: string
-    try {
-      shown = typeof this.value === "bigint" ? `${this.value}n` : String(JSON.stringify(this.value))
-    } catch {
-      shown = String(this.value)
-    }
+    const shown = describeValue(this.value)
     return `malformed configuration: ${this.field} must be ${this.expected}, got ${shown}. Build the configuration with MicroVmConfig.make or MicroVmConfig.builder().`
   }
 }
