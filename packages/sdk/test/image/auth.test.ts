@@ -88,7 +88,7 @@ suite(`registry authentication${skipReason ? ` (skipped: ${skipReason})` : ""}`,
         const error = await errorOf(store.pull(`${registry.host}/private:latest`))
         expect(error).toMatchObject({ _tag: "AuthFailed", registry: registry.host, status: 401 })
         expect(String(error.credentialSource)).toContain(configPath)
-        expect(String(error.message)).toContain("were refused")
+        expect(String(error.hint)).toContain("were refused")
         expect(store.list()).toEqual([])
       } finally {
         removeDir(cacheDir)
@@ -101,7 +101,7 @@ suite(`registry authentication${skipReason ? ` (skipped: ${skipReason})` : ""}`,
         const store = ImageStore.open({ cacheDir, dockerConfigPath: path.join(work, "missing.json") })
         const error = await errorOf(store.pull(`${registry.host}/private:latest`))
         expect(error).toMatchObject({ _tag: "AuthFailed", credentialSource: undefined })
-        expect(String(error.message)).toContain("~/.docker/config.json")
+        expect(String(error.hint)).toContain("~/.docker/config.json")
       } finally {
         removeDir(cacheDir)
       }

@@ -367,7 +367,7 @@ suite(`pull from a loopback registry${skipReason ? ` (skipped: ${skipReason})` :
       const store = ImageStore.open({ cacheDir: mountPoint, dockerConfigPath: "/nonexistent" })
       const error = await errorOf(store.pull(`${registry.host}/big:latest`))
       expect(error).toMatchObject({ _tag: "DiskFull" })
-      expect(String(error.message)).toContain("krunbox rmi")
+      expect(String(error.hint)).toContain("krunbox rmi")
       expect(fs.readdirSync(path.join(store.root, "blobs", "sha256")).length).toBeLessThanOrEqual(2) // manifest and config only
       expect(store.list()).toEqual([])
     } finally {

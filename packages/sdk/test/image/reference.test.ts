@@ -56,7 +56,7 @@ describe("ImageReference.parse", () => {
       }
       expect(caught).toMatchObject({ _tag: "InvalidReference", reference: input })
       expect(String((caught as Error).message)).toContain(reason)
-      expect(String((caught as Error).message)).toContain("e.g. alpine:3.20")
+      expect(String((caught as { hint: string }).hint)).toContain("e.g. alpine:3.20")
     })
   }
 
