@@ -42,3 +42,17 @@ export {
  */
 export { type BootProbeResult, cachedProbeBoot, probeBoot } from "./engine/bootProbe.js"
 export * as Image from "./image/index.js"
+/**
+ * Native runtime setup (`krunbox setup`): guest init, libkrun, libkrunfw, default rootfs, runsc.
+ *
+ * @since 0.1.0
+ * @category runtime
+ */
+export * as Setup from "./runtime/Setup.js"
+/**
+ * Host diagnosis (`krunbox doctor`).
+ *
+ * @since 0.1.0
+ * @category runtime
+ */
+export * as Doctor from "./runtime/Doctor.js"

@@ -1,0 +1,167 @@
+/**
+ * `krunbox setup`: obtain, cache, verify and record the native runtime (guest init, libkrun,
+ * libkrunfw, default rootfs, runsc). Every step is idempotent; the manifest is written last.
+ *
+ * @since 0.1.0
+ */
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { Effect, Exit, Cause, Option } from "effect"
+import { cachePaths, type CachePaths, defaultCacheDir } from "./CachePaths.js"
+import { PrivateApt } from "./internal/apt.js"
+import { exists, withLock } from "./internal/files.js"
+import { ensureInit, expectedInitPath, initSourceDir, initSourceSha } from "./internal/initStep.js"
+import { ensureLibkrun } from "./internal/libkrunStep.js"
+import { ensureLibkrunfw } from "./internal/libkrunfwStep.js"
+import type { ProgressListener, SetupProgress, SetupStep, StepContext } from "./internal/progress.js"
+import { ensureRootfs } from "./internal/rootfsStep.js"
+import { ensureRunsc } from "./internal/runscStep.js"
+import * as Manifest from "./Manifest.js"
+import type { SetupError } from "./SetupError.js"
+
+export type { SetupProgress, SetupStep, ProgressListener }
+export type { RuntimeManifest } from "./Manifest.js"
+export * as Errors from "./SetupError.js"
+export { defaultCacheDir, cachePaths }
+
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export interface SetupOptions {
+  /** Receives `{ step, status, detail }` for every step (and cargo's/apt's output lines). */
+  readonly onProgress?: ProgressListener
+  /** Rebuild and refetch everything that setup makes itself (system libraries are still used). */
+  readonly force?: boolean
+  /** Cache root; default {@link defaultCacheDir}. */
+  readonly cacheDir?: string
+}
+
+/**
+ * The Effect behind {@link run}: fails with a typed {@link SetupError}.
+ *
+ * @since 0.1.0
+ * @category effects
+ */
+export const runEffect = (options: SetupOptions = {}): Effect.Effect<Manifest.RuntimeManifest, SetupError> => {
+  const paths = cachePaths(options.cacheDir ?? defaultCacheDir())
+  const ctx: StepContext = { force: options.force ?? false, emit: options.onProgress ?? (() => {}) }
+  return withLock(
+    paths.lock,
+    Effect.gen(function* () {
+      // one private apt dir per run, created (and its lists updated) only when a step needs it
+      let apt: PrivateApt | undefined
+      const privateApt = (neededFor: string) =>
+        apt !== undefined ? Effect.succeed(apt) : PrivateApt.make(paths, neededFor).pipe(Effect.tap((a) => Effect.sync(() => (apt = a))))
+      const init = yield* ensureInit(paths, ctx)
+      const libkrun = yield* ensureLibkrun(paths, ctx, init.entry)
+      const libkrunfw = yield* ensureLibkrunfw(paths, ctx, privateApt("libkrunfw (Debian package libkrunfw5)"))
+      const rootfs = yield* ensureRootfs(paths, ctx, privateApt("the default rootfs (Debian package busybox-static)"))
+      const runsc = yield* ensureRunsc(ctx).pipe(
+        Effect.catch((error) =>
+          Effect.sync(() => {
+            // the libkrun engine works without gVisor: record its absence and say how to fix it
+            ctx.emit({ step: "runsc", status: "skip", detail: error.message, error })
+            return null
+          })
+        )
+      )
+      const manifest: Manifest.RuntimeManifest = {
+        schema: 1,
+        libkrun: libkrun.entry,
+        libkrunfw,
+        init: { ...init.entry, embeddedInLibkrun: libkrun.embedsOurInit },
+        rootfs,
+        runsc
+      }
+      yield* Manifest.write(paths.manifest, manifest)
+      return manifest
+    })
+  )
+}
+
+/**
+ * A setup failure as a thrown Error: `_tag`, the fields of the typed error, and its message.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class SetupFailed extends Error {
+  readonly _tag: string
+  constructor(readonly error: SetupError) {
+    super(error.message)
+    this._tag = error._tag
+    this.name = `SetupFailed(${error._tag})`
+  }
+}
+
+const toPromise = async <A>(effect: Effect.Effect<A, SetupError>): Promise<A> => {
+  const exit = await Effect.runPromiseExit(effect)
+  if (Exit.isSuccess(exit)) return exit.value
+  const failure = Cause.findErrorOption(exit.cause)
+  if (Option.isSome(failure)) throw new SetupFailed(failure.value)
+  throw Cause.squash(exit.cause)
+}
+
+/**
+ * Runs every setup step (each skipped when already done) and returns the manifest.
+ * Rejects with {@link SetupFailed} (`_tag`, what is missing, the fix).
+ *
+ * @since 0.1.0
+ * @category setup
+ */
+export const run = (options: SetupOptions = {}): Promise<Manifest.RuntimeManifest> => toPromise(runEffect(options))
+
+/**
+ * Why the cached runtime is not usable as it is (empty when it is).
+ *
+ * @since 0.1.0
+ * @category setup
+ */
+export const staleReasons = (manifest: Manifest.RuntimeManifest, paths: CachePaths): Array<string> => {
+  const reasons: Array<string> = []
+  for (const [name, file] of [
+    ["libkrun", manifest.libkrun.path],
+    ["libkrunfw", manifest.libkrunfw.path],
+    ["init", manifest.init.path],
+    ["rootfs /bin/busybox", path.join(manifest.rootfs.path, "bin", "busybox")]
+  ] as const) {
+    if (!exists(file)) reasons.push(`${name} missing: ${file}`)
+  }
+  // a changed init source means a new init (and, for a built libkrun, a rebuild embedding it)
+  const sources = Effect.runSync(Effect.option(initSourceDir()))
+  if (Option.isSome(sources)) {
+    try {
+      const expected = expectedInitPath(paths, initSourceSha(sources.value))
+      if (expected !== manifest.init.path) reasons.push(`init sources changed (expected ${expected})`)
+    } catch {
+      reasons.push(`init sources unreadable in ${sources.value}`)
+    }
+  }
+  return reasons
+}
+
+/**
+ * Reads `runtime.json` (without running anything).
+ *
+ * @since 0.1.0
+ * @category setup
+ */
+export const load = (options: { readonly cacheDir?: string } = {}): Promise<Manifest.RuntimeManifest> =>
+  toPromise(Manifest.read(cachePaths(options.cacheDir ?? defaultCacheDir()).manifest))
+
+/**
+ * The cheap "already done?" check used on first need: returns the manifest when the cache is
+ * complete and current, else runs {@link run}.
+ *
+ * @since 0.1.0
+ * @category setup
+ */
+export const ensure = async (options: SetupOptions = {}): Promise<Manifest.RuntimeManifest> => {
+  const paths = cachePaths(options.cacheDir ?? defaultCacheDir())
+  if (options.force !== true && fs.existsSync(paths.manifest)) {
+    const exit = await Effect.runPromiseExit(Manifest.read(paths.manifest))
+    if (Exit.isSuccess(exit) && staleReasons(exit.value, paths).length === 0) return exit.value
+  }
+  return run(options)
+}
