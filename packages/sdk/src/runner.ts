@@ -11,7 +11,7 @@
  */
 import { type ContextId, Libkrun, type LibkrunLibrary } from "@krunbox/ffi"
 import koffi from "koffi"
-import { readFileSync, writeSync } from "node:fs"
+import { readdirSync, readFileSync, writeSync } from "node:fs"
 import { performance } from "node:perf_hooks"
 import {
   CONTROL_VSOCK_PORT,
@@ -179,7 +179,8 @@ const main = (): void => {
     const footprint = { rssBytes: process.memoryUsage.rss(), uptimeMs: performance.now() }
     if (request.stopBeforeEnter) {
       krun.freeCtx(ctx)
-      send({ type: "stopped", calls, ...footprint })
+      send({ type: "stopped", calls, ...footprint, rootEntries: readdirSync(request.root).sort() })
+      if (request.holdMs > 0) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, request.holdMs)
       process.exit(0)
     }
     send({ type: "entering", calls, ...footprint })

@@ -41,21 +41,25 @@ const isRoot = (): boolean => typeof process.getuid === "function" && process.ge
 
 /** @internal */
 export const resolveRunsc = (explicit?: string): string => {
-  const candidates = [explicit, process.env["KRUNBOX_RUNSC"]]
-  const manifest = readManifest()
-  if (manifest._tag === "Found" && manifest.manifest.runsc) candidates.push(manifest.manifest.runsc.path)
-  for (const candidate of candidates) {
+  const unavailable = (reason: string) =>
+    new EngineUnavailable({
+      engine: "gvisor",
+      reason,
+      fix: "install gVisor's runsc (Debian/Ubuntu: apt-get install runsc) or run `krunbox setup`"
+    })
+  // an explicit choice is used or refused, never silently replaced by another runsc
+  const fromEnv = process.env["KRUNBOX_RUNSC"]
+  for (const [candidate, origin] of [[explicit, "the runscPath option"], [fromEnv, "KRUNBOX_RUNSC"]] as const) {
     if (candidate === undefined || candidate === "") continue
     const found = which(candidate)
-    if (found !== undefined) return found
+    if (found === undefined) throw unavailable(`${origin} names ${candidate}, which is not an executable`)
+    return found
   }
-  const onPath = which("runsc")
-  if (onPath !== undefined) return onPath
-  throw new EngineUnavailable({
-    engine: "gvisor",
-    reason: "runsc (gVisor) was not found (KRUNBOX_RUNSC, runtime.json, PATH)",
-    fix: "install gVisor's runsc (Debian/Ubuntu: apt-get install runsc) or run `krunbox setup`"
-  })
+  const manifest = readManifest()
+  const fromManifest = manifest._tag === "Found" ? manifest.manifest.runsc?.path : undefined
+  const found = (fromManifest === undefined ? undefined : which(fromManifest)) ?? which("runsc")
+  if (found === undefined) throw unavailable("runsc (gVisor) was not found (KRUNBOX_RUNSC, runtime.json, PATH)")
+  return found
 }
 
 /**
@@ -187,14 +191,24 @@ const cgroupBases = (): ReadonlyArray<string> => {
   return bases
 }
 
-const removeCgroups = (relative: string): void => {
-  for (const base of cgroupBases()) {
-    const dir = join(base, relative)
-    try {
-      if (existsSync(dir)) rmdirSync(dir)
-    } catch {
-      // still busy or not ours: nothing else to do without risking someone else's cgroup
-    }
+/**
+ * Removes the VM's cgroups (runsc leaves them when it is killed). A cgroup still holding a dying
+ * or not yet reaped sandbox process refuses rmdir with EBUSY for a moment: retry briefly.
+ */
+const removeCgroups = async (relative: string, graceMs = 3_000): Promise<void> => {
+  const deadline = Date.now() + graceMs
+  let pending = cgroupBases().map((base) => join(base, relative)).filter((dir) => existsSync(dir))
+  while (pending.length > 0) {
+    pending = pending.filter((dir) => {
+      try {
+        rmdirSync(dir)
+        return false
+      } catch (error) {
+        return (error as NodeJS.ErrnoException).code === "EBUSY"
+      }
+    })
+    if (pending.length === 0 || Date.now() >= deadline) return
+    await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
 
@@ -268,7 +282,12 @@ export const gvisorEngine = (options: GvisorOptions = {}): Engine => ({
         ? [setpriv, "--pdeathsig", "KILL", "--", ...runscArgv]
         : [setpriv, "--pdeathsig", "KILL", "--", ...overlay.unshareArgv, "/bin/sh", "-c", overlayScript, "krunbox-overlay", overlay.mountData, overlay.merged, ...runscArgv]
 
-      if (config.consoleOutput !== undefined) consoleFd = openSync(config.consoleOutput, "w")
+      if (config.consoleOutput !== undefined) {
+        // truncate, then append: the sandbox writes stdout and stderr through separate host fds,
+        // each with its own idea of the offset, so only O_APPEND keeps both
+        closeSync(openSync(config.consoleOutput, "w"))
+        consoleFd = openSync(config.consoleOutput, "a")
+      }
       const output = consoleFd ?? "pipe"
       const child = spawn(argv[0] as string, argv.slice(1), {
         stdio: ["ignore", output, output, overlay === undefined ? "ignore" : "pipe"],
@@ -324,7 +343,7 @@ export const gvisorEngine = (options: GvisorOptions = {}): Engine => ({
           void (async () => {
             // the sandbox and gofer die through PDEATHSIG; wait for them before removing state
             await reapProcessesMentioning(stateDir)
-            if (cgroupsPath !== undefined) removeCgroups(cgroupsPath)
+            if (cgroupsPath !== undefined) await removeCgroups(cgroupsPath)
             const logged = runscError(logPath)
             overlay?.cleanup()
             removeTree(tempDir)

@@ -35,6 +35,8 @@ export interface LibkrunOptions {
    * exits 0 right before `krun_start_enter`. No guest boots, so the PVM check is skipped.
    */
   readonly stopBeforeEnter?: boolean
+  /** With stopBeforeEnter: the runner stays alive this long after `stopped` (PDEATHSIG tests). */
+  readonly holdMs?: number
   /** Sees every runner message (the ordered libkrun calls, RSS at `entering`). */
   readonly onRunnerMessage?: (message: RunnerMessage) => void
   /** Sees every guest control message. */
@@ -111,7 +113,8 @@ export const launchLibkrun = async (
       root,
       overlayMountData: overlay?.mountData ?? null,
       controlSocket: control.path,
-      stopBeforeEnter: options.stopBeforeEnter === true
+      stopBeforeEnter: options.stopBeforeEnter === true,
+      ...(options.holdMs === undefined ? {} : { holdMs: options.holdMs })
     })
 
     const argv = [...(overlay?.unshareArgv ?? []), process.execPath, runner]

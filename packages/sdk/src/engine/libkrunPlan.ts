@@ -58,6 +58,7 @@ export interface PlanInputs {
   readonly overlayMountData: string | null
   readonly controlSocket: string
   readonly stopBeforeEnter: boolean
+  readonly holdMs?: number
 }
 
 export const runnerRequest = (config: VmConfig, inputs: PlanInputs): RunnerRequest => {
@@ -83,6 +84,7 @@ export const runnerRequest = (config: VmConfig, inputs: PlanInputs): RunnerReque
     args: [...config.args],
     env: [...config.env.map((pair) => `${pair.key}=${pair.value}`), ...(mounts === undefined ? [] : [mounts])],
     consoleOutput: config.consoleOutput ?? null,
-    stopBeforeEnter: inputs.stopBeforeEnter
+    stopBeforeEnter: inputs.stopBeforeEnter,
+    holdMs: inputs.holdMs ?? 0
   }
 }

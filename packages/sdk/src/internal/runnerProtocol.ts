@@ -46,6 +46,8 @@ export interface RunnerRequest {
   readonly consoleOutput: string | null
   /** Stop right before `krun_start_enter`: report `stopped` with the calls made and exit 0. */
   readonly stopBeforeEnter: boolean
+  /** With stopBeforeEnter: stay alive this long after `stopped` (tests of PDEATHSIG). */
+  readonly holdMs: number
 }
 
 /** One libkrun call the runner made, in order. */
@@ -56,7 +58,14 @@ export interface RunnerCall {
 
 export type RunnerMessage =
   | { readonly type: "entering"; readonly calls: ReadonlyArray<RunnerCall>; readonly rssBytes: number; readonly uptimeMs: number }
-  | { readonly type: "stopped"; readonly calls: ReadonlyArray<RunnerCall>; readonly rssBytes: number; readonly uptimeMs: number }
+  | {
+    readonly type: "stopped"
+    readonly calls: ReadonlyArray<RunnerCall>
+    readonly rssBytes: number
+    readonly uptimeMs: number
+    /** What the guest root dir holds as the runner sees it (proves an overlay was assembled). */
+    readonly rootEntries: ReadonlyArray<string>
+  }
   | { readonly type: "error"; readonly stage: string; readonly error: Readonly<Record<string, unknown>>; readonly calls: ReadonlyArray<RunnerCall> }
 
 /** Exit code of the runner after a pre-boot failure it reported on fd 4. */

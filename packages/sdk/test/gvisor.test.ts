@@ -1,0 +1,261 @@
+/**
+ * The gVisor engine against the real runsc: every behaviour the issue lists, through the public
+ * MicroVm API.
+ */
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { createServer, type AddressInfo } from "node:net"
+import { join } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { EngineUnavailable, MicroVm, type MicroVmBuilder, Rootfs, UnsupportedOption } from "../src/index.js"
+import { gvisorEngine } from "../src/engine/gvisor.js"
+import { which } from "../src/internal/which.js"
+import { ownCgroups, openFds, ownTempDirs, ownVmProcesses } from "./helpers/leaks.js"
+import { hasBusybox, makeBusyboxRootfs } from "./helpers/rootfs.js"
+
+const hasRunsc = which("runsc") !== undefined
+const skipReason = !hasRunsc ? "runsc is not installed (apt-get install runsc)" : !hasBusybox ? "busybox-static is not installed" : ""
+const isRoot = process.getuid?.() === 0
+
+describe.skipIf(skipReason !== "")(`gvisor engine${skipReason === "" ? "" : ` (skipped: ${skipReason})`}`, () => {
+  let fixture: { readonly dir: string; readonly rootfs: string }
+  const vm = (): MicroVmBuilder => MicroVm.builder().rootfs(fixture.rootfs).engine("gvisor")
+  const sh = (script: string): MicroVmBuilder => vm().execPath("/bin/sh").args(["-c", script])
+
+  beforeAll(() => {
+    fixture = makeBusyboxRootfs()
+  })
+  afterAll(() => {
+    rmSync(fixture.dir, { recursive: true, force: true })
+  })
+
+  describe("exit status", () => {
+    it.each([0, 1, 3])("reports the workload's status %i", async (status) => {
+      const result = await sh(`exit ${status}`).build().run()
+      expect(result).toMatchObject({ status, signal: null, timedOut: false, engine: "gvisor" })
+    })
+
+    it("reports 127 when the program does not exist, like the guest init", async () => {
+      const result = await vm().execPath("/no/such/program").build().run()
+      expect(result.status).toBe(127)
+    })
+
+    it("reports 126 when the program cannot be executed, like the guest init", async () => {
+      const result = await vm().execPath("/etc").build().run()
+      expect(result.status).toBe(126)
+    })
+
+    it("reports 128+n when the workload dies by signal n", async () => {
+      expect((await sh("kill -KILL $$").build().run()).status).toBe(137)
+      expect((await sh("kill -SEGV $$").build().run()).status).toBe(139)
+    })
+
+    it("start() returns the status with the output on our own streams", async () => {
+      expect(await sh("exit 3").build().start()).toBe(3)
+    })
+  })
+
+  describe("streams and workload settings", () => {
+    it("keeps stdout and stderr apart", async () => {
+      const result = await sh("echo out-1; echo err-1 >&2; echo out-2; echo err-2 >&2").build().run()
+      expect(result.stdout).toBe("out-1\nout-2\n")
+      expect(result.stderr).toBe("err-1\nerr-2\n")
+    })
+
+    it("streams piped output while the VM runs", async () => {
+      const child = sh("echo first; sleep 30").build().spawn()
+      const first = await new Promise<string>((resolve) => child.stdout!.once("data", (chunk: Buffer) => resolve(chunk.toString())))
+      expect(first).toBe("first\n")
+      child.kill()
+      expect((await child.exited).signal).toBe("SIGKILL")
+    })
+
+    it("passes env, with a default PATH", async () => {
+      const result = await sh("echo $GREETING\\|$EMPTY\\|$PATH").env(["GREETING=hi there", "EMPTY="]).build().run()
+      expect(result.stdout).toBe("hi there||/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n")
+    })
+
+    it("runs in the workdir", async () => {
+      const result = await sh("pwd").workdirPath("/tmp").build().run()
+      expect(result.stdout).toBe("/tmp\n")
+    })
+
+    it("applies rlimits (ulimit -n shows RLIMIT_NOFILE)", async () => {
+      const result = await sh("ulimit -n; ulimit -Hn").rlimits(["RLIMIT_NOFILE=123:456"]).build().run()
+      expect(result.stdout).toBe("123\n456\n")
+    })
+
+    it("gives the guest ramMib of memory", async () => {
+      const result = await sh("head -1 /proc/meminfo").ramMib(300).build().run()
+      expect(result.stdout).toMatch(/^MemTotal:\s+307200 kB\n$/)
+    })
+
+    it("makes a file written to a mapped dir visible on the host", async () => {
+      const shared = join(fixture.dir, "shared")
+      mkdirSync(shared, { recursive: true })
+      writeFileSync(join(shared, "from-host.txt"), "host says hi")
+      const result = await sh("cat /work/from-host.txt; echo guest was here > /work/from-guest.txt")
+        .mappedDirs([`${shared}:/work`])
+        .build()
+        .run()
+      expect(result).toMatchObject({ status: 0, stdout: "host says hi" })
+      expect(readFileSync(join(shared, "from-guest.txt"), "utf8")).toBe("guest was here\n")
+    })
+
+    it("writes the console to consoleOutput instead of the streams", async () => {
+      const file = join(fixture.dir, "console.log")
+      const result = await sh("echo to-console; echo err-console >&2").consoleOutput(file).build().run()
+      expect(result).toMatchObject({ status: 0, stdout: "", stderr: "" })
+      expect(readFileSync(file, "utf8")).toBe("to-console\nerr-console\n")
+    })
+
+    it("caps run() output and says so", async () => {
+      const result = await sh("head -c 100000 /dev/zero").build().run({ maxBufferBytes: 1000 })
+      expect(result.stdout.length).toBe(1000)
+      expect(result.truncated).toBe(true)
+    })
+  })
+
+  describe("network scope", () => {
+    let server: ReturnType<typeof createServer>
+    let port: number
+    const received: Array<string> = []
+    beforeAll(async () => {
+      server = createServer((socket) => {
+        socket.setEncoding("utf8")
+        socket.on("data", (chunk: string) => received.push(chunk))
+        socket.end("pong\n")
+      })
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+      port = (server.address() as AddressInfo).port
+    })
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())))
+
+    it("scope none (the default) has no network: only loopback, and the host is unreachable", async () => {
+      const result = await sh(`cat /proc/net/dev; echo ping-none | nc -w 2 127.0.0.1 ${port}; echo nc=$?`).build().run()
+      const interfaces = result.stdout.split("\n").filter((line) => /^\s*\w+:/.test(line)).map((line) => line.trim().split(":")[0])
+      expect(interfaces).toEqual(["lo"])
+      expect(result.stdout).not.toContain("pong")
+      expect(result.stdout).toMatch(/nc=[1-9]/)
+      expect(received.join("")).not.toContain("ping-none")
+    })
+
+    it("scope any reaches the host", async () => {
+      const result = await sh(`echo ping-any | nc -w 2 127.0.0.1 ${port}`).scope("any").build().run()
+      expect(result).toMatchObject({ status: 0, stdout: "pong\n" })
+      expect(received.join("")).toContain("ping-any")
+    })
+
+    it.each(["group", "public"] as const)("refuses scope %s with a typed error naming the option", async (scope) => {
+      const error = await sh("true").scope(scope).build().run().catch((e: unknown) => e)
+      expect(UnsupportedOption.isInstance(error)).toBe(true)
+      expect(error).toMatchObject({ _tag: "UnsupportedOption", engine: "gvisor", option: "scope", value: scope })
+    })
+
+    it("refuses a port map it cannot honour", async () => {
+      const error = await sh("true").scope("any").portMap(["8080:80"]).build().run().catch((e: unknown) => e)
+      expect(error).toMatchObject({ _tag: "UnsupportedOption", option: "portMap", value: "8080:80" })
+    })
+  })
+
+  describe("timeout, abort and kill", () => {
+    it("timeoutMs kills the VM and reports timedOut", async () => {
+      const result = await sh("sleep 60").build().run({ timeoutMs: 500 })
+      expect(result).toMatchObject({ status: null, signal: "SIGKILL", timedOut: true })
+    })
+
+    it("an AbortSignal kills the VM", async () => {
+      const controller = new AbortController()
+      const child = sh("sleep 60").build().spawn({ signal: controller.signal })
+      setTimeout(() => controller.abort(), 300)
+      expect(await child.exited).toMatchObject({ status: null, signal: "SIGKILL", timedOut: false })
+    })
+
+    it("an already aborted signal never lets the workload run", async () => {
+      const marker = join(fixture.dir, "aborted-marker")
+      const child = sh(`touch /work/${"aborted-marker"}`).mappedDirs([`${fixture.dir}:/work`]).build().spawn({ signal: AbortSignal.abort() })
+      expect((await child.exited).signal).toBe("SIGKILL")
+      expect(existsSync(marker)).toBe(false)
+    })
+
+    it("kill() ends the VM; asyncDispose waits for it", async () => {
+      const child = sh("sleep 60").build().spawn()
+      await new Promise((resolve) => setTimeout(resolve, 200))
+      await child[Symbol.asyncDispose]()
+      expect(await child.exited).toMatchObject({ status: null, signal: "SIGKILL" })
+    })
+
+    it("reports readiness once the container started", async () => {
+      const result = await sh("true").build().run()
+      expect(result.timings.readyMs).not.toBeNull()
+      expect(result.timings.readyMs!).toBeLessThanOrEqual(result.timings.totalMs)
+    })
+  })
+
+  describe("many VMs", () => {
+    it("runs 8 VMs at once, each with its own status and output", async () => {
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, index) => sh(`echo vm-${index}; exit ${index + 10}`).build().run())
+      )
+      results.forEach((result, index) => {
+        expect(result).toMatchObject({ status: index + 10, stdout: `vm-${index}\n` })
+      })
+      expect(ownVmProcesses()).toEqual([])
+      expect(ownTempDirs()).toEqual([])
+    })
+
+    it("200 start/kill cycles leave no processes, temp dirs, cgroups or fds behind", async () => {
+      const built = sh("sleep 60").build()
+      const cycle = async () => {
+        const child = built.spawn({ stdout: "ignore", stderr: "ignore" })
+        // kill as soon as the container exists (the pid file), half of them even earlier
+        await new Promise((resolve) => setTimeout(resolve, Math.random() < 0.5 ? 0 : 60))
+        child.kill()
+        const info = await child.exited
+        expect(info.signal).toBe("SIGKILL")
+      }
+      await cycle() // warm-up: lazily created fds (e.g. the stderr stream of this worker) count as baseline
+      const fdsBefore = openFds()
+      const parallel = 4
+      for (let done = 0; done < 200; done += parallel) await Promise.all(Array.from({ length: parallel }, cycle))
+      expect(ownVmProcesses()).toEqual([])
+      expect(ownTempDirs()).toEqual([])
+      expect(ownCgroups()).toEqual([])
+      expect(openFds()).toEqual(fdsBefore)
+    }, 240_000)
+  })
+
+  describe("overlayfs rootfs", () => {
+    it.skipIf(!isRoot)("writes go to the upper layer; the lower layer stays untouched", async () => {
+      const upper = join(fixture.dir, "upper")
+      rmSync(upper, { recursive: true, force: true })
+      mkdirSync(upper)
+      const lowerMarker = join(fixture.rootfs, "tmp", "lower-only")
+      writeFileSync(lowerMarker, "lower")
+      const result = await MicroVm.builder()
+        .rootfs(Rootfs.overlayfs([fixture.rootfs, upper]))
+        .engine("gvisor")
+        .execPath("/bin/sh")
+        .args(["-c", "cat /tmp/lower-only; echo changed > /tmp/lower-only; echo new > /tmp/new-file"])
+        .build()
+        .run()
+      expect(result).toMatchObject({ status: 0, stdout: "lower" })
+      expect(readFileSync(lowerMarker, "utf8")).toBe("lower")
+      expect(existsSync(join(fixture.rootfs, "tmp", "new-file"))).toBe(false)
+      expect(readFileSync(join(upper, "tmp", "new-file"), "utf8")).toBe("new\n")
+      expect(readFileSync(join(upper, "tmp", "lower-only"), "utf8")).toBe("changed\n")
+      expect(ownTempDirs()).toEqual([])
+    })
+  })
+
+  describe("errors", () => {
+    it("a runsc that is not there is a typed error, not a silent fallback", async () => {
+      const error = await gvisorEngine({ runscPath: "/nonexistent/runsc" })
+        .launch(sh("true").build().config, { explicit: new Set() })
+        .catch((e: unknown) => e)
+      expect(EngineUnavailable.isInstance(error)).toBe(true)
+      expect(error).toMatchObject({ _tag: "EngineUnavailable", engine: "gvisor" })
+      expect((error as Error).message).toContain("/nonexistent/runsc")
+      expect(ownTempDirs()).toEqual([])
+    })
+  })
+})
