@@ -43,13 +43,7 @@ const virtiofsBuilds: SymbolRequirement = { absentFeatures: ["Tee", "AwsNitro"] 
 const blk: SymbolRequirement = { features: ["Blk"] }
 const net: SymbolRequirement = { features: ["Net"] }
 
-/**
- * Every function of libkrun 1.19.0's `libkrun.h`, keyed by its C name.
- *
- * @since 0.1.0
- * @category declarations
- */
-export const LIBKRUN_FUNCTIONS = {
+const declarations = {
   krun_set_log_level: {
     prototype: "int32_t krun_set_log_level(uint32_t level)",
     method: "setLogLevel",
@@ -439,7 +433,7 @@ export const LIBKRUN_FUNCTIONS = {
  * @since 0.1.0
  * @category models
  */
-export type LibkrunFunctionName = keyof typeof LIBKRUN_FUNCTIONS
+export type LibkrunFunctionName = keyof typeof declarations
 
 /**
  * The `LibkrunLibrary` method that binds a libkrun function.
@@ -447,7 +441,17 @@ export type LibkrunFunctionName = keyof typeof LIBKRUN_FUNCTIONS
  * @since 0.1.0
  * @category models
  */
-export type LibkrunMethodName = (typeof LIBKRUN_FUNCTIONS)[LibkrunFunctionName]["method"]
+export type LibkrunMethodName = (typeof declarations)[LibkrunFunctionName]["method"]
+
+/**
+ * Every function of libkrun 1.19.0's `libkrun.h`, keyed by its C name.
+ *
+ * @since 0.1.0
+ * @category declarations
+ */
+export const LIBKRUN_FUNCTIONS: {
+  readonly [Name in LibkrunFunctionName]: FunctionDeclaration<(typeof declarations)[Name]["method"]>
+} = declarations
 
 /**
  * The two libkrunfw functions the bindings expose (libkrunfw's TEE variants also export

@@ -200,7 +200,7 @@ export class LibkrunLibrary {
   }
 
   #unavailable(name: LibkrunFunctionName, cause: unknown): SymbolNotAvailable {
-    const declaration: { readonly since: string; readonly requires?: SymbolRequirement } = LIBKRUN_FUNCTIONS[name]
+    const declaration = LIBKRUN_FUNCTIONS[name]
     const requires = declaration.requires
     const reasons: Array<string> = []
     const rebuildWith: Array<string> = []
