@@ -1,0 +1,331 @@
+/**
+ * The libkrun engine against the real libkrun, through the real runner process.
+ *
+ * On a PVM host (this workplace) a guest kernel cannot boot, so everything up to
+ * `krun_start_enter` is proven with the runner's stop-before-enter mode, plus the PVM diagnosis.
+ * The full-boot tests at the end run by themselves wherever the boot probe succeeds.
+ */
+import { MicroVmConfig, Rootfs } from "@krunbox/core"
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { join, resolve } from "node:path"
+import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import {
+  KvmIsPvm,
+  KvmUnavailable,
+  MicroVm,
+  type MicroVmBuilder,
+  PreBootFailure,
+  UnsupportedOption
+} from "../src/index.js"
+import { cachedProbeBoot } from "../src/engine/bootProbe.js"
+import { launchLibkrun, type LibkrunOptions } from "../src/engine/libkrun.js"
+import { locateLibrary } from "../src/engine/libraries.js"
+import { isPvmHost } from "../src/internal/hostChecks.js"
+import type { RunnerCall, RunnerMessage } from "../src/internal/runnerProtocol.js"
+import { which } from "../src/internal/which.js"
+import { ownTempDirs, ownVmProcesses } from "./helpers/leaks.js"
+import { hasBusybox, makeBusyboxRootfs } from "./helpers/rootfs.js"
+
+const runnerBuilt = existsSync(resolve(import.meta.dirname, "..", "dist", "runner.js"))
+const librariesFound = locateLibrary("libkrun") !== undefined && locateLibrary("libkrunfw") !== undefined
+const skipReason = !runnerBuilt
+  ? "dist/runner.js is missing: build @krunbox/sdk first"
+  : !librariesFound
+  ? "libkrun/libkrunfw not found: run `krunbox setup` or set KRUNBOX_LIBKRUN and KRUNBOX_LIBKRUNFW"
+  : !hasBusybox
+  ? "busybox-static is not installed"
+  : ""
+const isPvm = isPvmHost()
+const isRoot = process.getuid?.() === 0
+
+interface StopReport {
+  readonly stopped: Extract<RunnerMessage, { type: "stopped" }> | undefined
+  readonly error: Extract<RunnerMessage, { type: "error" }> | undefined
+  readonly status: number | null
+}
+
+/** Runs the real runner up to (not into) krun_start_enter and returns what it reported. */
+const stopBeforeEnter = async (config: MicroVmConfig.MicroVmConfig, options: LibkrunOptions = {}): Promise<StopReport> => {
+  const messages: Array<RunnerMessage> = []
+  const session = await launchLibkrun(config, { explicit: new Set() }, {
+    ...options,
+    stopBeforeEnter: true,
+    onRunnerMessage: (message) => messages.push(message)
+  })
+  session.stdout.resume()
+  session.stderr.resume()
+  const end = await session.ended
+  if (end._tag === "Failed") throw end.error
+  return {
+    stopped: messages.find((m): m is Extract<RunnerMessage, { type: "stopped" }> => m.type === "stopped"),
+    error: messages.find((m): m is Extract<RunnerMessage, { type: "error" }> => m.type === "error"),
+    status: end._tag === "Exited" ? end.status : null
+  }
+}
+
+const names = (calls: ReadonlyArray<RunnerCall>): ReadonlyArray<string> => calls.map((call) => call.fn)
+
+describe.skipIf(skipReason !== "")(`libkrun engine up to krun_start_enter${skipReason === "" ? "" : ` (skipped: ${skipReason})`}`, () => {
+  let fixture: { readonly dir: string; readonly rootfs: string }
+  const vm = (): MicroVmBuilder => MicroVm.builder().rootfs(fixture.rootfs).engine("libkrun")
+
+  beforeAll(() => {
+    fixture = makeBusyboxRootfs()
+    mkdirSync(join(fixture.dir, "data"))
+  })
+  afterAll(() => {
+    rmSync(fixture.dir, { recursive: true, force: true })
+  })
+
+  it("applies a full config to the real libkrun in the documented order", async () => {
+    const config = vm()
+      .numVcpus(2)
+      .ramMib(512)
+      .logLevel("off")
+      .mappedDirs([`${fixture.dir}:/work`, `${join(fixture.dir, "data")}:/data`])
+      .scope("any")
+      .portMap(["8080:80", "8443:443"])
+      .rlimits(["RLIMIT_NOFILE=1024:2048", "nproc=100:unlimited"])
+      .workdirPath("/tmp")
+      .execPath("/bin/sh")
+      .args(["-c", "echo hi; exit 3"])
+      .env(["GREETING=hi", "EMPTY="])
+      .consoleOutput(join(fixture.dir, "console.log"))
+      .build().config
+    const report = await stopBeforeEnter(config)
+    expect(report.error).toBeUndefined()
+    expect(report.status).toBe(0)
+    const calls = report.stopped!.calls
+    expect(names(calls)).toEqual([
+      "krun_set_log_level",
+      "krun_create_ctx",
+      "krun_set_vm_config",
+      "krun_set_root",
+      "krun_add_virtiofs",
+      "krun_add_virtiofs",
+      "krun_disable_implicit_vsock",
+      "krun_add_vsock",
+      "krun_set_port_map",
+      "krun_add_vsock_port",
+      "krun_set_rlimits",
+      "krun_set_workdir",
+      "krun_set_exec",
+      "krun_set_console_output"
+    ])
+    const args = (fn: string, nth = 0) => calls.filter((call) => call.fn === fn)[nth]!.args
+    const ctx = args("krun_set_vm_config")[0]
+    expect(args("krun_set_log_level")).toEqual([0])
+    expect(args("krun_set_vm_config")).toEqual([ctx, 2, 512])
+    expect(args("krun_set_root")).toEqual([ctx, fixture.rootfs])
+    expect(args("krun_add_virtiofs", 0)).toEqual([ctx, "krunbox0", fixture.dir])
+    expect(args("krun_add_virtiofs", 1)).toEqual([ctx, "krunbox1", join(fixture.dir, "data")])
+    expect(args("krun_add_vsock")).toEqual([ctx, 1])
+    expect(args("krun_set_port_map")).toEqual([ctx, ["8080:80", "8443:443"]])
+    expect(args("krun_add_vsock_port")[1]).toBe(1100)
+    expect(args("krun_set_rlimits")).toEqual([ctx, ["7=1024:2048", "6=100:18446744073709551615"]])
+    expect(args("krun_set_workdir")).toEqual([ctx, "/tmp"])
+    expect(args("krun_set_exec")).toEqual([
+      ctx,
+      "/bin/sh",
+      ["-c", "echo hi; exit 3"],
+      ["GREETING=hi", "EMPTY=", "KRUNBOX_MOUNTS=krunbox0:/work,krunbox1:/data"]
+    ])
+    expect(args("krun_set_console_output")).toEqual([ctx, join(fixture.dir, "console.log")])
+    expect(report.stopped!.rssBytes).toBeGreaterThan(0)
+    expect(ownTempDirs()).toEqual([])
+  })
+
+  it("scope none: a vsock without TSI, no port map, and only the calls the config needs", async () => {
+    const report = await stopBeforeEnter(vm().execPath("/bin/true").build().config)
+    expect(names(report.stopped!.calls)).toEqual([
+      "krun_set_log_level",
+      "krun_create_ctx",
+      "krun_set_vm_config",
+      "krun_set_root",
+      "krun_disable_implicit_vsock",
+      "krun_add_vsock",
+      "krun_add_vsock_port",
+      "krun_set_exec"
+    ])
+    const addVsock = report.stopped!.calls.find((call) => call.fn === "krun_add_vsock")!
+    expect(addVsock.args[1]).toBe(0)
+    const exec = report.stopped!.calls.find((call) => call.fn === "krun_set_exec")!
+    expect(exec.args.slice(1)).toEqual(["/bin/true", [], []])
+  })
+
+  it("a value libkrun itself refuses comes back as structured data from the runner", async () => {
+    // core's validation would catch this; unvalidated, it reaches the real krun_set_vm_config
+    const config = MicroVmConfig.make({ rootfs: Rootfs.native(fixture.rootfs), execPath: "/bin/true", numVcpus: 0 })
+    const error = await stopBeforeEnter(config).catch((e: unknown) => e)
+    expect(PreBootFailure.isInstance(error)).toBe(true)
+    const failure = error as PreBootFailure
+    expect(failure).toMatchObject({ _tag: "PreBootFailure", engine: "libkrun", stage: "krun_set_vm_config" })
+    expect(failure.failure).toMatchObject({ _tag: "KrunError", function: "krun_set_vm_config", errnoName: "EINVAL" })
+    expect(failure.cause).toBe(failure.failure)
+    expect(ownTempDirs()).toEqual([])
+  })
+
+  it("an argument C cannot take (a NUL byte) is refused by the bindings, not sent to libkrun", async () => {
+    const config = MicroVmConfig.make({ rootfs: Rootfs.native(fixture.rootfs), execPath: "/bin/true", args: ["a\0b"] })
+    const error = await stopBeforeEnter(config).catch((e: unknown) => e)
+    expect(error).toMatchObject({ _tag: "PreBootFailure", stage: "krun_set_exec", failure: { _tag: "InvalidArgument" } })
+  })
+
+  it("a libkrun that cannot be loaded is a structured pre-boot error listing what was tried", async () => {
+    const notALibrary = join(fixture.dir, "not-a-library.so")
+    writeFileSync(notALibrary, "not an ELF file")
+    const error = await stopBeforeEnter(vm().execPath("/bin/true").build().config, { libkrunPath: notALibrary }).catch((e: unknown) => e)
+    expect(error).toMatchObject({ _tag: "PreBootFailure", engine: "libkrun", stage: "load", failure: { _tag: "LibraryNotFound" } })
+    expect(JSON.stringify((error as PreBootFailure).failure)).toContain(notALibrary)
+  })
+
+  it("a missing /dev/kvm is its own typed error, raised before any process is spawned", async () => {
+    const error = await launchLibkrun(vm().execPath("/bin/true").build().config, { explicit: new Set() }, { kvmPath: "/nonexistent/kvm" })
+      .catch((e: unknown) => e)
+    expect(KvmUnavailable.isInstance(error)).toBe(true)
+    expect(error).toMatchObject({ _tag: "KvmUnavailable", path: "/nonexistent/kvm", code: "ENOENT" })
+    expect(ownTempDirs()).toEqual([])
+  })
+
+  it.each([
+    ["scope", (b: MicroVmBuilder) => b.scope("public"), "public"],
+    ["scope", (b: MicroVmBuilder) => b.scope("group"), "group"],
+    ["ip", (b: MicroVmBuilder) => b.scope("any").ip("10.0.0.2"), "10.0.0.2"]
+  ] as const)("refuses %s=%s it cannot enforce, naming the option", async (option, configure, value) => {
+    const config = configure(vm().execPath("/bin/true")).build().config
+    const error = await launchLibkrun(config, { explicit: new Set() }, { stopBeforeEnter: true }).catch((e: unknown) => e)
+    expect(UnsupportedOption.isInstance(error)).toBe(true)
+    expect(error).toMatchObject({ _tag: "UnsupportedOption", engine: "libkrun", option, value })
+  })
+
+  it.skipIf(!isRoot)("overlayfs: the runner assembles lower + upper in its own mount namespace", async () => {
+    const upper = join(fixture.dir, "upper")
+    mkdirSync(join(upper, "from-upper"), { recursive: true })
+    const report = await stopBeforeEnter(
+      MicroVm.builder().rootfs(Rootfs.overlayfs([fixture.rootfs, upper])).engine("libkrun").execPath("/bin/true").build().config
+    )
+    const root = report.stopped!.calls.find((call) => call.fn === "krun_set_root")!.args[1] as string
+    expect(root).toMatch(/\/krunbox-\d+-\w+\/merged$/)
+    expect(report.stopped!.rootEntries).toEqual(expect.arrayContaining(["bin", "from-upper", "tmp"]))
+    // the mount lived only in the runner's namespace
+    expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(root)
+    expect(ownTempDirs()).toEqual([])
+  })
+
+  it("the runner reports its footprint right before krun_start_enter", async () => {
+    const report = await stopBeforeEnter(vm().execPath("/bin/true").build().config)
+    expect(report.stopped!.rssBytes).toBeGreaterThan(10 * 1024 * 1024)
+    expect(report.stopped!.uptimeMs).toBeGreaterThan(0)
+    expect(ownVmProcesses()).toEqual([])
+  })
+
+  describe.skipIf(!isPvm)("on this PVM host (/dev/kvm is kvm_pvm)", () => {
+    it("starting a VM fails with the PVM diagnosis before spawning anything", async () => {
+      const error = await launchLibkrun(vm().execPath("/bin/true").build().config, { explicit: new Set() }).catch((e: unknown) => e)
+      expect(KvmIsPvm.isInstance(error)).toBe(true)
+      expect((error as Error).message).toBe(
+        "this host's /dev/kvm is PVM (kvm_pvm): it cannot boot standard guest kernels; use engine gvisor or run on a host with real KVM"
+      )
+      expect(ownTempDirs()).toEqual([])
+    })
+
+    it("engine(\"libkrun\") forced through the public API fails with the diagnosis", async () => {
+      const error = await vm().execPath("/bin/true").build().run().catch((e: unknown) => e)
+      expect(error).toMatchObject({ _tag: "KvmIsPvm" })
+    })
+
+    it("the boot probe says no, with the reason", async () => {
+      const probe = await cachedProbeBoot()
+      expect(probe).toMatchObject({ booted: false, ready: false, status: null })
+      expect(probe.reason).toContain("kvm_pvm")
+    })
+
+    it.skipIf(which("runsc") === undefined)("engine(\"auto\") falls back to gvisor with one notice line on stderr", async () => {
+      const written: Array<string> = []
+      const original = process.stderr.write.bind(process.stderr)
+      process.stderr.write = ((chunk: string | Uint8Array, ...rest: Array<never>) => {
+        written.push(chunk.toString())
+        return original(chunk, ...rest)
+      }) as typeof process.stderr.write
+      try {
+        const result = await MicroVm.builder().rootfs(fixture.rootfs).engine("auto").execPath("/bin/sh").args(["-c", "exit 4"]).build().run()
+        expect(result).toMatchObject({ engine: "gvisor", status: 4 })
+      } finally {
+        process.stderr.write = original
+      }
+      const notices = written.filter((text) => text.startsWith("krunbox: engine auto uses gvisor:"))
+      expect(notices.length).toBeLessThanOrEqual(1)
+      expect(notices.join("")).not.toContain("\n\n")
+    })
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// Full boots: only where the boot probe succeeds (never on a PVM host).
+// ---------------------------------------------------------------------------------------------
+
+const probe = skipReason !== "" || isPvm ? undefined : await cachedProbeBoot()
+const bootSkip = skipReason !== ""
+  ? skipReason
+  : isPvm
+  ? "/dev/kvm is PVM (kvm_pvm): standard guest kernels cannot boot here"
+  : probe?.booted !== true
+  ? `the boot probe failed: ${probe?.reason ?? "unknown"}`
+  : ""
+
+describe.skipIf(bootSkip !== "")(`libkrun engine, full boot${bootSkip === "" ? "" : ` (skipped: ${bootSkip})`}`, () => {
+  let fixture: { readonly dir: string; readonly rootfs: string }
+  const sh = (script: string): MicroVmBuilder => MicroVm.builder().rootfs(fixture.rootfs).engine("libkrun").execPath("/bin/sh").args(["-c", script])
+
+  beforeAll(() => {
+    fixture = makeBusyboxRootfs()
+  })
+  afterAll(() => {
+    rmSync(fixture.dir, { recursive: true, force: true })
+  })
+
+  it.each([0, 1, 3])("carries the guest's status %i end to end", async (status) => {
+    expect(await sh(`exit ${status}`).build().run()).toMatchObject({ status, signal: null, engine: "libkrun" })
+  })
+
+  it("reports 127 for a missing program and 128+n for a signal", async () => {
+    expect((await MicroVm.builder().rootfs(fixture.rootfs).engine("libkrun").execPath("/no/such").build().run()).status).toBe(127)
+    expect((await sh("kill -KILL $$").build().run()).status).toBe(137)
+  })
+
+  it("keeps stdout and stderr apart and reports readiness", async () => {
+    const result = await sh("echo out; echo err >&2").build().run()
+    expect(result).toMatchObject({ stdout: "out\n", stderr: "err\n" })
+    expect(result.timings.readyMs).not.toBeNull()
+  })
+
+  it("applies env, workdir and rlimits", async () => {
+    const result = await sh("echo $GREETING; pwd; ulimit -n").env(["GREETING=hi"]).workdirPath("/tmp").rlimits(["RLIMIT_NOFILE=123:456"]).build().run()
+    expect(result.stdout).toBe("hi\n/tmp\n123\n")
+  })
+
+  it("makes a file written to a mapped dir visible on the host", async () => {
+    const shared = join(fixture.dir, "shared")
+    mkdirSync(shared, { recursive: true })
+    const result = await sh("echo guest was here > /work/out.txt").mappedDirs([`${shared}:/work`]).build().run()
+    expect(result.status).toBe(0)
+    expect(readFileSync(join(shared, "out.txt"), "utf8")).toBe("guest was here\n")
+  })
+
+  it("scope none has no network interface but loopback", async () => {
+    const result = await sh("cat /proc/net/dev").build().run()
+    const interfaces = result.stdout.split("\n").filter((line) => /^\s*\w+:/.test(line)).map((line) => line.trim().split(":")[0])
+    expect(interfaces).toEqual(["lo"])
+  })
+
+  it("timeout kills the VM and reports timedOut", async () => {
+    expect(await sh("sleep 60").build().run({ timeoutMs: 3_000 })).toMatchObject({ status: null, signal: "SIGKILL", timedOut: true })
+    expect(ownVmProcesses()).toEqual([])
+    expect(ownTempDirs()).toEqual([])
+  })
+
+  it("runs 8 VMs at once", async () => {
+    const results = await Promise.all(Array.from({ length: 8 }, (_, index) => sh(`exit ${index}`).build().run()))
+    expect(results.map((result) => result.status)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+  })
+})
