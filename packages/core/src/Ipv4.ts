@@ -5,6 +5,7 @@
  */
 import { Effect } from "effect"
 import { InvalidCidr, InvalidIpv4 } from "./errors.js"
+import { cidrFromString, toNumber } from "./internal/ipv4.js"
 
 /**
  * A dotted-quad IPv4 address in canonical form.
@@ -26,25 +27,6 @@ export interface Cidr {
   readonly prefix: number
 }
 
-/** @internal */
-export const toNumber = (input: string): number | undefined => {
-  const parts = input.split(".")
-  if (parts.length !== 4) return undefined
-  let value = 0
-  for (const part of parts) {
-    // Decimal only, no leading zeros (they mean octal to some tools), as Rust's Ipv4Addr.
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(part)) return undefined
-    const octet = Number(part)
-    if (octet > 255) return undefined
-    value = value * 256 + octet
-  }
-  return value
-}
-
-/** @internal */
-export const fromNumber = (value: number): Ipv4 =>
-  [value >>> 24, (value >>> 16) & 255, (value >>> 8) & 255, value & 255].join(".")
-
 /**
  * Parses a dotted-quad address: four decimal numbers 0..255 without leading
  * zeros.
@@ -60,18 +42,6 @@ export const parse = (input: string): Effect.Effect<Ipv4, InvalidIpv4> =>
  * @category formatting
  */
 export const format = (ip: Ipv4): string => ip
-
-/** @internal */
-export const cidrFromString = (input: string): Cidr | undefined => {
-  const slash = input.indexOf("/")
-  const addressText = slash < 0 ? input : input.slice(0, slash)
-  if (toNumber(addressText) === undefined) return undefined
-  if (slash < 0) return { address: addressText, prefix: 32 }
-  const prefixText = input.slice(slash + 1)
-  if (!/^(0|[1-9][0-9]?)$/.test(prefixText)) return undefined
-  const prefix = Number(prefixText)
-  return prefix <= 32 ? { address: addressText, prefix } : undefined
-}
 
 /**
  * Parses `ADDRESS/PREFIX` (prefix 0..32); a lone address means `/32`, as

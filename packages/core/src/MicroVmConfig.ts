@@ -12,6 +12,7 @@ import {
   CommandLineTooLong,
   type ConfigError,
   ConflictingGuestPaths,
+  DoubleDashArgument,
   DuplicateGuestPort,
   DuplicateHostPort,
   EmptyOverlayfs,
@@ -49,7 +50,8 @@ import {
 import { FileSystem } from "./FileSystem.js"
 import { firstInvalidCharacter } from "./internal/commandLineString.js"
 import { normalizeAbsolute, overlap } from "./internal/guestPath.js"
-import * as Ipv4 from "./Ipv4.js"
+import { cidrFromString, toNumber as ipv4ToNumber } from "./internal/ipv4.js"
+import { contains as subnetContains } from "./Ipv4.js"
 import type { LogLevel } from "./LogLevel.js"
 import { isLogLevel } from "./LogLevel.js"
 import type { NetworkScope } from "./NetworkScope.js"
@@ -213,55 +215,132 @@ export class MicroVmConfigBuilder<HasRootfs extends boolean = false, HasExecPath
     return new MicroVmConfigBuilder<R, E>({ ...this.#draft, ...patch })
   }
 
+  /**
+   * libkrun's log level (default Off).
+   *
+   * @since 0.1.0
+   */
   logLevel(logLevel: LogLevel): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ logLevel })
   }
+  /**
+   * The root filesystem (required).
+   *
+   * @since 0.1.0
+   */
   rootfs(rootfs: Rootfs): MicroVmConfigBuilder<true, HasExecPath> {
     return this.#with({ rootfs })
   }
+  /**
+   * Number of vCPUs (default 1).
+   *
+   * @since 0.1.0
+   */
   numVcpus(numVcpus: number): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ numVcpus })
   }
+  /**
+   * Memory in MiB (default 1024).
+   *
+   * @since 0.1.0
+   */
   memoryMib(memoryMib: number): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ memoryMib })
   }
+  /**
+   * Host directories to share into the guest.
+   *
+   * @since 0.1.0
+   */
   mappedDirs(mappedDirs: ReadonlyArray<PathPair>): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ mappedDirs })
   }
+  /**
+   * Host ports to forward to guest ports (needs a scope other than `none`).
+   *
+   * @since 0.1.0
+   */
   portMap(portMap: ReadonlyArray<PortPair>): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ portMap })
   }
+  /**
+   * Network scope (default `none`).
+   *
+   * @since 0.1.0
+   */
   scope(scope: NetworkScope): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ scope })
   }
+  /**
+   * The guest's IPv4 address.
+   *
+   * @since 0.1.0
+   */
   ip(ip: string): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ ip })
   }
+  /**
+   * The guest's IPv4 subnet (CIDR).
+   *
+   * @since 0.1.0
+   */
   subnet(subnet: string): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ subnet })
   }
+  /**
+   * Resource limits for the program.
+   *
+   * @since 0.1.0
+   */
   rlimits(rlimits: ReadonlyArray<LinuxRlimit>): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ rlimits })
   }
+  /**
+   * Working directory of the program, in the guest.
+   *
+   * @since 0.1.0
+   */
   workdirPath(workdirPath: string): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ workdirPath })
   }
+  /**
+   * The program to run, in the guest (required).
+   *
+   * @since 0.1.0
+   */
   execPath(execPath: string): MicroVmConfigBuilder<HasRootfs, true> {
     return this.#with({ execPath })
   }
+  /**
+   * Arguments of the program (without argv[0]).
+   *
+   * @since 0.1.0
+   */
   args(args: ReadonlyArray<string>): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ args })
   }
+  /**
+   * Environment variables of the program.
+   *
+   * @since 0.1.0
+   */
   env(env: ReadonlyArray<EnvPair>): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ env })
   }
+  /**
+   * Host file that receives the guest console.
+   *
+   * @since 0.1.0
+   */
   consoleOutput(consoleOutput: string): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ consoleOutput })
   }
 
   /**
-   * The configuration so far (unvalidated). Only on the type once `rootfs`
-   * and `execPath` are set.
+   * The configuration (unvalidated). Only on the type once `rootfs` and
+   * `execPath` are set; throws {@link MissingRequiredField} if called anyway.
+   *
+   * @since 0.1.0
    */
   build(this: MicroVmConfigBuilder<true, true>): MicroVmConfig {
     const draft = this.#draft
@@ -548,11 +627,14 @@ const printable = (field: string, value: string): ReadonlyArray<ConfigError> => 
   return invalid === undefined ? [] : [new InvalidCommandLineString({ field, value, ...invalid })]
 }
 
+// Guest paths are included because krunbox's libkrun engine hands them to the
+// guest init on the command line too (KRUNBOX_MOUNTS).
 const commandLineStrings = pure((config) => [
   ...printable("execPath", config.execPath),
   ...config.args.flatMap((arg, index) => printable(`args[${index}]`, arg)),
   ...(config.workdirPath === undefined ? [] : printable("workdirPath", config.workdirPath)),
-  ...config.env.flatMap(({ value }, index) => printable(`env[${index}].value`, value))
+  ...config.env.flatMap(({ value }, index) => printable(`env[${index}].value`, value)),
+  ...config.mappedDirs.flatMap(({ guest }, index) => printable(`mappedDirs[${index}].guest`, guest))
 ])
 
 const guestPaths = pure((config) => {
@@ -591,18 +673,48 @@ const unquotedValues = pure((config) => {
   return problems
 })
 
+/**
+ * Kernel parameters libkrun's command line uses or that decide what the guest
+ * runs; as env names they would be consumed by the kernel.
+ */
+const KERNEL_PARAMETER_NAMES: ReadonlySet<string> = new Set([
+  "init",
+  "rdinit",
+  "root",
+  "rootfstype",
+  "rootflags",
+  "ro",
+  "rw",
+  "console",
+  "panic",
+  "panic_print",
+  "reboot",
+  "quiet",
+  "loglevel",
+  "nomodule",
+  "tsi_hijack",
+  "tsi_hijack_unix"
+])
+
+const isReservedEnvKey = (key: string): boolean => key.startsWith("KRUN_") || KERNEL_PARAMETER_NAMES.has(key)
+
 const quotedValues = pure((config) => [
-  ...config.args.flatMap((arg, index) =>
-    arg.includes("\"") ? [new QuoteInCommandLineString({ field: `args[${index}]`, value: arg })] : []
-  ),
+  ...config.args.flatMap((arg, index): ReadonlyArray<ConfigError> => {
+    const field = `args[${index}]`
+    if (arg === "--") return [new DoubleDashArgument({ field, value: "--" })]
+    return arg.includes("\"") ? [new QuoteInCommandLineString({ field, value: arg })] : []
+  }),
   ...config.env.flatMap(({ key, value }, index): ReadonlyArray<ConfigError> => {
     const field = `env[${index}]`
     const problems: Array<ConfigError> = []
     if (!isValidKey(key)) problems.push(new InvalidEnvKey({ field: `${field}.key`, key }))
-    else if (key.startsWith("KRUN_")) problems.push(new ReservedEnvKey({ field: `${field}.key`, key }))
+    else if (isReservedEnvKey(key)) problems.push(new ReservedEnvKey({ field: `${field}.key`, key }))
     if (value.includes("\"")) problems.push(new QuoteInCommandLineString({ field: `${field}.value`, value }))
     return problems
-  })
+  }),
+  ...config.mappedDirs.flatMap(({ guest }, index) =>
+    guest.includes("\"") ? [new QuoteInCommandLineString({ field: `mappedDirs[${index}].guest`, value: guest })] : []
+  )
 ])
 
 const commandLineBudget = pure((config, options) => {
@@ -669,11 +781,11 @@ const ports = pure((config) => {
 const network = pure((config) => {
   const problems: Array<ConfigError> = []
   if (!isNetworkScope(config.scope)) problems.push(new InvalidNetworkScope({ input: String(config.scope) }))
-  const ipValid = config.ip === undefined || Ipv4.toNumber(config.ip) !== undefined
+  const ipValid = config.ip === undefined || ipv4ToNumber(config.ip) !== undefined
   if (!ipValid) problems.push(new InvalidIpv4({ input: config.ip! }))
-  const subnet = config.subnet === undefined ? undefined : Ipv4.cidrFromString(config.subnet)
+  const subnet = config.subnet === undefined ? undefined : cidrFromString(config.subnet)
   if (config.subnet !== undefined && subnet === undefined) problems.push(new InvalidCidr({ input: config.subnet }))
-  if (config.ip !== undefined && ipValid && subnet !== undefined && !Ipv4.contains(subnet, config.ip)) {
+  if (config.ip !== undefined && ipValid && subnet !== undefined && !subnetContains(subnet, config.ip)) {
     problems.push(new IpOutsideSubnet({ ip: config.ip, subnet: config.subnet! }))
   }
   return problems

@@ -10,6 +10,7 @@
  */
 import { Effect } from "effect"
 import { InvalidRlimitFormat, InvalidRlimitResource, InvalidRlimitValue } from "./errors.js"
+import { limitValue, RLIMIT_INFINITY_VALUE, RLIMIT_NAMES, resourceId } from "./internal/rlimit.js"
 
 /**
  * @since 0.1.0
@@ -30,24 +31,7 @@ export interface LinuxRlimit {
  * @since 0.1.0
  * @category constants
  */
-export const resourceNames = [
-  "RLIMIT_CPU",
-  "RLIMIT_FSIZE",
-  "RLIMIT_DATA",
-  "RLIMIT_STACK",
-  "RLIMIT_CORE",
-  "RLIMIT_RSS",
-  "RLIMIT_NPROC",
-  "RLIMIT_NOFILE",
-  "RLIMIT_MEMLOCK",
-  "RLIMIT_AS",
-  "RLIMIT_LOCKS",
-  "RLIMIT_SIGPENDING",
-  "RLIMIT_MSGQUEUE",
-  "RLIMIT_NICE",
-  "RLIMIT_RTPRIO",
-  "RLIMIT_RTTIME"
-] as const
+export const resourceNames = RLIMIT_NAMES
 
 /**
  * @since 0.1.0
@@ -61,7 +45,7 @@ export type ResourceName = (typeof resourceNames)[number]
  * @since 0.1.0
  * @category constants
  */
-export const RLIM_INFINITY: bigint = 18446744073709551615n
+export const RLIM_INFINITY: bigint = RLIMIT_INFINITY_VALUE
 
 /**
  * Looks up a resource by id (`7`, `"7"`) or name (`RLIMIT_NOFILE`, `NOFILE`,
@@ -77,18 +61,6 @@ export const parseResource = (resource: string | number): Effect.Effect<number, 
     : Effect.succeed(id)
 }
 
-/** @internal */
-export const resourceId = (resource: string | number): number | undefined => {
-  if (typeof resource === "number") {
-    return Number.isInteger(resource) && resource >= 0 && resource < resourceNames.length ? resource : undefined
-  }
-  if (/^[0-9]{1,10}$/.test(resource)) return resourceId(Number(resource))
-  const upper = resource.toUpperCase()
-  const name = upper.startsWith("RLIMIT_") ? upper : `RLIMIT_${upper}`
-  const id = (resourceNames as ReadonlyArray<string>).indexOf(name)
-  return id >= 0 ? id : undefined
-}
-
 /**
  * Parses one limit value: a decimal 0..2^64-1 or `unlimited`/`infinity`
  * (any case).
@@ -99,15 +71,6 @@ export const resourceId = (resource: string | number): number | undefined => {
 export const parseValue = (text: string, field = "value"): Effect.Effect<bigint, InvalidRlimitValue> => {
   const value = limitValue(text)
   return value === undefined ? Effect.fail(new InvalidRlimitValue({ field, value: text })) : Effect.succeed(value)
-}
-
-/** @internal */
-export const limitValue = (text: string): bigint | undefined => {
-  const lower = text.toLowerCase()
-  if (lower === "unlimited" || lower === "infinity") return RLIM_INFINITY
-  if (!/^[0-9]+$/.test(text)) return undefined
-  const value = BigInt(text)
-  return value <= RLIM_INFINITY ? value : undefined
 }
 
 /**

@@ -323,8 +323,10 @@ export class InvalidEnvKey extends Data.TaggedError("InvalidEnvKey")<{
 }
 
 /**
- * An environment variable name libkrun uses itself (`KRUN_*`), which would
- * silently replace libkrun's own value (e.g. `KRUN_INIT`, the program to run).
+ * An environment variable name that would not reach the workload: `KRUN_*`
+ * (libkrun's own settings for the guest init, e.g. `KRUN_INIT`, the program to
+ * run) or a guest kernel parameter libkrun's command line relies on (e.g.
+ * `init`, `root`, `console`), which the kernel would take for itself.
  *
  * @since 0.1.0
  * @category errors
@@ -334,7 +336,23 @@ export class ReservedEnvKey extends Data.TaggedError("ReservedEnvKey")<{
   readonly key: string
 }> {
   override get message(): string {
-    return `environment variable name is reserved for libkrun: ${this.field} = ${show(this.key)}. Rename it; names starting with KRUN_ configure the guest init.`
+    return `environment variable name is reserved: ${this.field} = ${show(this.key)}. Rename it; KRUN_* names configure libkrun's guest init, and kernel parameter names (init, root, console, panic, ...) are taken by the guest kernel instead of reaching the workload.`
+  }
+}
+
+/**
+ * An argument that is exactly `--`: the guest kernel stops reading init's
+ * arguments there, dropping it and every later one.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class DoubleDashArgument extends Data.TaggedError("DoubleDashArgument")<{
+  readonly field: FieldPath
+  readonly value: "--"
+}> {
+  override get message(): string {
+    return `${this.field} is "--", which the guest kernel takes as the end of init's arguments: it and every later argument would be silently dropped. Pass it another way, e.g. inside a "sh -c" script or a file in a mapped directory.`
   }
 }
 
@@ -688,6 +706,7 @@ export type ConfigError =
   | TooManyVCPUs
   | InvalidEnvKey
   | ReservedEnvKey
+  | DoubleDashArgument
   | QuoteInCommandLineString
   | SpaceInUnquotedValue
   | CommandLineTooLong
@@ -744,6 +763,7 @@ const configErrorTags: ReadonlySet<string> = new Set<ConfigErrorTag>([
   "TooManyVCPUs",
   "InvalidEnvKey",
   "ReservedEnvKey",
+  "DoubleDashArgument",
   "QuoteInCommandLineString",
   "SpaceInUnquotedValue",
   "CommandLineTooLong",

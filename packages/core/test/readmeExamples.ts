@@ -29,6 +29,7 @@ export const examples: ReadonlyArray<ConfigError.ConfigError | ConfigError.Inval
   new E.TooManyVCPUs({ numVcpus: 256, max: 255, limitSource: "libkrun" }),
   new E.InvalidEnvKey({ field: "env[0].key", key: "VAR.WITH.DOTS" }),
   new E.ReservedEnvKey({ field: "env[0].key", key: "KRUN_INIT" }),
+  new E.DoubleDashArgument({ field: "args[2]", value: "--" }),
   new E.QuoteInCommandLineString({ field: "env[0].value", value: "say \"hi\"" }),
   new E.SpaceInUnquotedValue({ field: "execPath", value: "/opt/my app/run" }),
   new E.CommandLineTooLong({ limit: "bytes", size: 1800, budget: 1743 }),

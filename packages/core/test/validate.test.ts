@@ -97,7 +97,23 @@ const cases: ReadonlyArray<
   ]]],
   ["an env name reserved by libkrun", { env: [EnvPair.make("KRUN_INIT", "/bin/sh")] }, [[
     "ReservedEnvKey",
-    "environment variable name is reserved for libkrun: env[0].key = \"KRUN_INIT\". Rename it; names starting with KRUN_ configure the guest init."
+    "environment variable name is reserved: env[0].key = \"KRUN_INIT\". Rename it; KRUN_* names configure libkrun's guest init, and kernel parameter names (init, root, console, panic, ...) are taken by the guest kernel instead of reaching the workload."
+  ]]],
+  ["an env name the guest kernel would take as its init= parameter", { env: [EnvPair.make("init", "/bin/sh")] }, [[
+    "ReservedEnvKey",
+    "environment variable name is reserved: env[0].key = \"init\". Rename it; KRUN_* names configure libkrun's guest init, and kernel parameter names (init, root, console, panic, ...) are taken by the guest kernel instead of reaching the workload."
+  ]]],
+  ["an argument that is exactly --", { args: ["-c", "echo", "--", "x"] }, [[
+    "DoubleDashArgument",
+    "args[2] is \"--\", which the guest kernel takes as the end of init's arguments: it and every later argument would be silently dropped. Pass it another way, e.g. inside a \"sh -c\" script or a file in a mapped directory."
+  ]]],
+  ["a non-ASCII guest path", { mappedDirs: [{ host: "/srv/data", guest: "/données" }] }, [[
+    "InvalidCommandLineString",
+    "command line contains invalid characters (only ASCII characters between space and tilde are allowed): mappedDirs[0].guest = \"/données\" has U+00E9 at index 5. Remove control and non-ASCII characters, or pass such data through a file in a mapped directory."
+  ]]],
+  ["a double quote in a guest path", { mappedDirs: [{ host: "/srv/data", guest: "/a\"b" }] }, [[
+    "QuoteInCommandLineString",
+    "mappedDirs[0].guest contains a double quote (\"), which the guest kernel command line cannot carry: \"/a\\\"b\". Remove the quote, or pass the value through a file in a mapped directory."
   ]]],
   ["a double quote in an env value", { env: [EnvPair.make("MSG", "say \"hi\"")] }, [[
     "QuoteInCommandLineString",
