@@ -1,4 +1,4 @@
-import { mkdir, readFile, realpath, rm, stat } from "node:fs/promises"
+import { mkdir, readdir, readFile, realpath, rm, stat } from "node:fs/promises"
 import { createRequire } from "node:module"
 import { basename, dirname, join } from "node:path"
 import { findStaticBusybox } from "./Busybox.js"
@@ -21,7 +21,7 @@ export interface HarnessOptions {
   readonly checkoutRoot: string
   /** Workspace packages (relative to the checkout) whose vitest suites run in the L1. */
   readonly packages: ReadonlyArray<string>
-  /** Extra vitest arguments (file filters, `-t`), appended to every package's run. */
+  /** vitest arguments (file filters, `-t`) for every package's run; empty: {@link DEFAULT_VITEST_FILTERS}. */
   readonly vitestArgs: ReadonlyArray<string>
   /** A shell command to run in the L1 instead of the vitest suites. */
   readonly exec: string | undefined
@@ -47,6 +47,42 @@ export interface HarnessReport {
   readonly run: L1Run
   readonly tests: ReadonlyArray<TestOutcome>
   readonly problems: ReadonlyArray<string>
+}
+
+/**
+ * Per-test and per-hook timeout inside the L1 (vitest's own limit, not a timing assertion).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const L1_TEST_TIMEOUT_MS = 300_000
+
+/**
+ * vitest file filters used when none are given: the libkrun engine's tests and every file with
+ * `boot` in its name (e.g. `*.boot.test.ts`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_VITEST_FILTERS: ReadonlyArray<string> = ["libkrun", "boot"]
+
+/** Removes run directories left by harness processes that no longer exist (e.g. SIGKILLed). */
+const removeStaleRuns = async (runsDir: string, log: (line: string) => void): Promise<void> => {
+  const entries = await readdir(runsDir).catch(() => [] as Array<string>)
+  for (const entry of entries) {
+    const pid = Number(/-(\d+)$/.exec(entry)?.[1])
+    if (!Number.isInteger(pid) || pid === process.pid) continue
+    let alive = true
+    try {
+      process.kill(pid, 0)
+    } catch (error) {
+      alive = (error as NodeJS.ErrnoException).code === "EPERM"
+    }
+    if (!alive) {
+      log(`removing stale run directory ${entry}`)
+      await rm(join(runsDir, entry), { recursive: true, force: true })
+    }
+  }
 }
 
 const vitestEntry = async (packageDir: string): Promise<string> => {
@@ -136,7 +172,10 @@ export const runHarness = async (options: HarnessOptions): Promise<HarnessReport
           `--outputFile.json=${resultsFile}`,
           // one file at a time, so each test's wall time is its own boot's
           "--no-file-parallelism",
-          ...options.vitestArgs
+          // the L1's CPU is emulated: a boot takes seconds, not milliseconds
+          `--testTimeout=${L1_TEST_TIMEOUT_MS}`,
+          `--hookTimeout=${L1_TEST_TIMEOUT_MS}`,
+          ...(options.vitestArgs.length === 0 ? DEFAULT_VITEST_FILTERS : options.vitestArgs)
         ],
         shell: false,
         resultsFile
@@ -144,7 +183,9 @@ export const runHarness = async (options: HarnessOptions): Promise<HarnessReport
     }
   }
 
-  const runDir = join(l1Dir, "runs", `${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}`)
+  const runsDir = join(l1Dir, "runs")
+  await removeStaleRuns(runsDir, log)
+  const runDir = join(runsDir, `${new Date().toISOString().replace(/[:.]/g, "-")}-${process.pid}`)
   await mkdir(runDir, { recursive: true })
   try {
     const built = performance.now()

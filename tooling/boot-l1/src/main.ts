@@ -18,6 +18,8 @@ Boots an emulated-SVM QEMU VM (L1) with Debian's cloud kernel and a real KVM ins
 the workspace's libkrun boot tests there with the real SDK. Results come back as a table; the
 exit status is 0 only when every test passed (and none was skipped).
 
+vitest args default to the filters "libkrun boot": test files whose path contains either.
+
 options:
   --package DIR     workspace package whose vitest suite runs in the L1 (repeatable;
                     default: packages/sdk)
