@@ -205,14 +205,15 @@ static int switch_to_block_root(const struct kbi_config *cfg, char *msg, size_t 
   }
   mkdir("/newroot/proc", 0555);
   mkdir("/newroot/dev", 0755);
-  if (mount("/proc", "/newroot/proc", NULL, MS_MOVE, NULL) < 0) umount2("/proc", MNT_DETACH);
-  if (mount("/dev", "/newroot/dev", NULL, MS_MOVE, NULL) < 0) umount2("/dev", MNT_DETACH);
+  /* keep the early mounts (and the console on /dev) across the switch when we can */
+  int proc_moved = mount("/proc", "/newroot/proc", NULL, MS_MOVE, NULL) == 0;
+  int dev_moved = mount("/dev", "/newroot/dev", NULL, MS_MOVE, NULL) == 0;
   if (chdir("/newroot") < 0 || mount(".", "/", NULL, MS_MOVE, NULL) < 0 || chroot(".") < 0 || chdir("/") < 0) {
     err = errno;
     snprintf(msg, cap, "switch root to %s: %s", cfg->block_device, strerror(err));
     return err;
   }
-  mount_early(); /* no-ops when the moves worked */
+  if (!proc_moved || !dev_moved) mount_early();
   return 0;
 }
 
