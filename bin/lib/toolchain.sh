@@ -66,9 +66,20 @@ krunbox_ensure_workspace() {
       || krunbox_die "pnpm install failed"
     printf '%s' "$want" > "$stamp"
   fi
-  if [ -z "${KRUNBOX_SKIP_BUILD:-}" ]; then
-    (cd "$KRUNBOX_ROOT" && pnpm exec turbo run build --output-logs=errors-only --log-prefix=none >&2) \
-      || krunbox_die "build failed (run: pnpm build)"
+  [ -n "${KRUNBOX_SKIP_BUILD:-}" ] && return 0
+  local built="$KRUNBOX_TOOLCHAIN/build.stamp" log="$KRUNBOX_TOOLCHAIN/build.log"
+  # turbo itself costs ~1 s even when everything is cached: skip it when no source changed
+  if [ -f "$built" ] && [ -z "$(cd "$KRUNBOX_ROOT" && find packages apps tooling \
+      \( -name node_modules -o -name dist -o -name .turbo \) -prune -o -type f -newer "$built" -print -quit)" ]; then
+    return 0
+  fi
+  krunbox_log "building the workspace"
+  touch "$built.next"  # stamped before building, so an edit made during the build is not missed
+  if (cd "$KRUNBOX_ROOT" && pnpm exec turbo run build --output-logs=errors-only) > "$log" 2>&1; then
+    mv "$built.next" "$built"
+  else
+    cat "$log" >&2
+    krunbox_die "build failed (log: $log)"
   fi
 }
 
