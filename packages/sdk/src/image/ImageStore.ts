@@ -40,6 +40,7 @@ import { defaultDockerConfigPath, lookupCredentials } from "./internal/credentia
 import { processIsAlive, withFileLock } from "./internal/lock.js"
 import { mediaTypes, RegistryClient } from "./internal/registry.js"
 import { isRoot, overlaySupported, RunDirectories, type RootfsStrategy } from "./internal/runs.js"
+import { removeTree } from "./internal/removeTree.js"
 import { RootfsBuilder } from "./internal/unpack.js"
 
 /**
@@ -584,7 +585,7 @@ export class ImageStore {
           throw fromFsError(error, baseDir, "moving the unpacked image to")
         }
       } catch (error) {
-        await fs.promises.rm(temp, { recursive: true, force: true }).catch(() => undefined)
+        await removeTree(temp).catch(() => undefined)
         throw error
       }
       emit({ type: "unpacked", manifestDigest: image.manifestDigest, milliseconds: performance.now() - started })
@@ -701,7 +702,7 @@ export class ImageStore {
         : [...candidates].map(hexOf)
     for (const hex of baseCandidates) {
       if (usedBases.has(hex)) continue
-      await fs.promises.rm(path.join(this.basesDir, hex), { recursive: true, force: true })
+      await removeTree(path.join(this.basesDir, hex))
     }
     return { deletedBlobs, freedBytes }
   }
@@ -742,7 +743,7 @@ export class ImageStore {
     for (const name of listDir(this.tmpDir)) {
       // unpack directories are named <pid>-...: keep those of live processes
       if (processIsAlive(Number(name.split("-")[0]))) continue
-      await fs.promises.rm(path.join(this.tmpDir, name), { recursive: true, force: true })
+      await removeTree(path.join(this.tmpDir, name))
     }
     const { deletedBlobs, freedBytes } = await this.collectGarbage("all")
     return { staleRuns, deletedBlobs, freedBytes }

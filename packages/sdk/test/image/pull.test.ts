@@ -5,10 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import * as zlib from "node:zlib"
 import { ImageStore, type PullEvent } from "../../src/image/index.js"
 import { bigImage, busyboxAmd64, busyboxPath, fakeArm64, gnuLongName, paxLongName, smallImage } from "./support/fixtures.js"
 import { isRoot, makeTempDir, registrySkipReason, removeDir, snapshotTree } from "./support/harness.js"
 import { type BuiltLayout, buildLayout } from "./support/ociLayout.js"
+import { writeTar } from "./support/tarWriter.js"
 import { type CuttingProxy, freePort, pushLayout, type RunningRegistry, startCuttingProxy, startRegistry } from "./support/registry.js"
 
 const skipReason = registrySkipReason()
@@ -373,6 +375,29 @@ suite(`pull from a loopback registry${skipReason ? ` (skipped: ${skipReason})` :
     } finally {
       execFileSync("umount", [mountPoint])
       removeDir(mountPoint)
+    }
+  })
+
+  it("reports a layer corrupted in the cache as CorruptLayer, and one with other content as a diff_id DigestMismatch", async () => {
+    const store = freshStore("corrupt")
+    try {
+      const image = await store.pull(`${registry.host}/tampered:latest`, { unpack: false })
+      const blob = path.join(store.root, "blobs", "sha256", image.layers[0]!.digest.slice(7))
+      fs.writeFileSync(blob, Buffer.concat([Buffer.from([0x1f, 0x8b]), Buffer.alloc(100, 7)]))
+      await expect(store.prepareRootfs(`${registry.host}/tampered:latest`, { pull: "never" })).rejects.toMatchObject({
+        _tag: "CorruptLayer",
+        layer: image.layers[0]!.digest
+      })
+      fs.writeFileSync(blob, zlib.gzipSync(writeTar([{ name: "other.txt", content: "other" }])))
+      await expect(store.prepareRootfs(`${registry.host}/tampered:latest`, { pull: "never" })).rejects.toMatchObject({
+        _tag: "DigestMismatch",
+        what: "diff_id (uncompressed layer)",
+        expected: tampered.images[0]!.layers[0]!.diffId
+      })
+      expect(fs.readdirSync(path.join(store.root, "rootfs")).filter((n) => !n.endsWith(".lock"))).toEqual([])
+      expect(fs.readdirSync(path.join(store.root, "tmp"))).toEqual([])
+    } finally {
+      removeDir(cacheOf(store))
     }
   })
 

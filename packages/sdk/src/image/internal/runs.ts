@@ -15,6 +15,8 @@ import * as path from "node:path"
 import { promisify } from "node:util"
 import { DiskFull, RootfsPreparationFailed } from "../errors.js"
 import { processIsAlive } from "./lock.js"
+import { fromFsError } from "./fsErrors.js"
+import { removeTree } from "./removeTree.js"
 
 const execFileAsync = promisify(execFile)
 
@@ -141,7 +143,11 @@ export class RunDirectories {
       // a lazily detached mount is gone from mountinfo; anything still listed must not be deleted through
       return
     }
-    await fs.promises.rm(dir, { recursive: true, force: true, maxRetries: 3 })
+    try {
+      await removeTree(dir)
+    } catch (error) {
+      throw fromFsError(error, dir, "removing the run directory")
+    }
   }
 
   /** The owners of all run directories (unreadable ones are reported with pid 0). */

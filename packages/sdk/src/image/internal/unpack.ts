@@ -68,6 +68,14 @@ const lstatOrUndefined = (p: string): fs.Stats | undefined => {
   }
 }
 
+/** zlib reports Z_DATA_ERROR / Z_BUF_ERROR, zstd ZSTD_error_*, streams ERR_* */
+const isDecompressionError = (error: unknown): boolean =>
+  typeof error === "object" &&
+  error !== null &&
+  "code" in error &&
+  typeof error.code === "string" &&
+  (error.code.startsWith("Z_") || error.code.startsWith("ZSTD_") || error.code.startsWith("ERR_"))
+
 /** Records a path and its ancestors as written by the current layer (an opaque marker keeps them). */
 const markWritten = (written: Set<string>, rel: string): void => {
   let current = rel
@@ -295,8 +303,7 @@ export class RootfsBuilder {
       }
       if (error instanceof TarFormatError) throw new CorruptLayer({ layer: layerName, detail: error.message })
       if (isImageError(error)) throw error
-      if (typeof error === "object" && error !== null && "code" in error && typeof error.code === "string" && error.code.startsWith("ERR_")) {
-        // decompression failures surface as Node ERR_* codes
+      if (isDecompressionError(error)) {
         throw new CorruptLayer({ layer: layerName, detail: String((error as { message?: unknown }).message) })
       }
       throw fromFsError(error, currentPath, `unpacking layer ${layerName} entry ${currentName} to`)

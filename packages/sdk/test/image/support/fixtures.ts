@@ -67,7 +67,9 @@ export const busyboxAmd64 = (): ImageSpec => {
     { name: "private/secret.txt", content: "only for app\n", mode: 0o600, uid: 1000, gid: 1000 },
     { name: "home/", type: "directory" },
     { name: "home/app/", type: "directory", uid: 1000, gid: 1000 },
-    { name: "mtime.txt", content: "old\n", mtime: 1_000_000_000 }
+    { name: "mtime.txt", content: "old\n", mtime: 1_000_000_000 },
+    { name: "readonly/", type: "directory", mode: 0o555 },
+    { name: "readonly/file.txt", content: "in a read-only directory\n", mode: 0o444 }
   ]
   const fourth: Array<TarInput> = [{ name: "platform.txt", content: "linux/amd64\n" }]
   return {

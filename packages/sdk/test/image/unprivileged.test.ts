@@ -1,0 +1,99 @@
+/**
+ * The same store used by an unprivileged user (uid 65534 via `setpriv`): no ownership
+ * preservation, the copy strategy, and read-only image directories that must still be
+ * deletable. On a non-root host every other suite already runs this way.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
+import { execFileSync } from "node:child_process"
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { fileURLToPath } from "node:url"
+import { busyboxAmd64 } from "./support/fixtures.js"
+import { isRoot, makeTempDir, registrySkipReason, removeDir } from "./support/harness.js"
+import { buildLayout } from "./support/ociLayout.js"
+import { pushLayout, type RunningRegistry, startRegistry } from "./support/registry.js"
+
+const here = path.dirname(fileURLToPath(import.meta.url))
+const esbuild = path.resolve(here, "../../../../node_modules/.bin/esbuild")
+const nobody = 65534
+
+const skipReason = !isRoot
+  ? "not root: the other image suites already run unprivileged"
+  : !fs.existsSync(esbuild)
+    ? `needs the workspace's esbuild at ${esbuild} to bundle the unprivileged script`
+    : registrySkipReason()
+const suite = skipReason === undefined ? describe : describe.skip
+
+const script = (srcIndex: string) => `
+import * as fs from "node:fs"
+import * as path from "node:path"
+import { ImageStore } from ${JSON.stringify(srcIndex)}
+const [cacheDir, reference] = process.argv.slice(2)
+const store = ImageStore.open({ cacheDir, dockerConfigPath: "/nonexistent" })
+const image = await store.pull(reference)
+const base = path.join(store.root, "rootfs", image.manifestDigest.slice(7))
+const run = await store.prepareRootfs(reference, { pull: "never" })
+fs.writeFileSync(path.join(run.rootfsDir, "bin", "busybox"), "clobbered")
+const stat = (p) => { const s = fs.lstatSync(path.join(base, p)); return { mode: s.mode & 0o7777, uid: s.uid } }
+const result = {
+  uid: process.getuid(),
+  strategy: run.strategy,
+  busyboxIntact: fs.readFileSync(path.join(base, "bin", "busybox")).equals(fs.readFileSync("/bin/busybox")),
+  setuid: stat("usr/local/bin/setuid-app"),
+  readonlyDir: stat("readonly"),
+  privateDir: stat("private"),
+}
+await run.dispose()
+result.runGone = !fs.existsSync(run.rootfsDir)
+await store.remove(reference)
+result.basesLeft = fs.readdirSync(path.join(store.root, "rootfs")).filter((n) => !n.endsWith(".lock"))
+console.log(JSON.stringify(result))
+`
+
+suite(`as an unprivileged user${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
+  let work: string
+  let registry: RunningRegistry
+  let bundle: string
+  beforeAll(async () => {
+    work = makeTempDir("nobody")
+    registry = await startRegistry(path.join(work, "registry"))
+    try {
+      const layout = buildLayout(path.join(work, "layout"), "latest", [busyboxAmd64()])
+      await pushLayout(layout.dir, "latest", `${registry.host}/busybox:latest`)
+      const source = path.join(work, "nobody.ts")
+      fs.writeFileSync(source, script(path.resolve(here, "../../src/image/index.ts")))
+      bundle = path.join(work, "nobody.mjs")
+      execFileSync(esbuild, ["--bundle", "--platform=node", "--format=esm", "--log-level=warning", `--outfile=${bundle}`, source])
+      fs.chmodSync(work, 0o755)
+    } catch (error) {
+      await registry.stop()
+      throw error
+    }
+  })
+  afterAll(async () => {
+    await registry?.stop()
+    removeDir(work)
+  })
+
+  it("pulls, unpacks, copies a run and removes everything, read-only directories included", () => {
+    const cacheDir = path.join(work, "cache")
+    fs.mkdirSync(cacheDir)
+    fs.chownSync(cacheDir, nobody, nobody)
+    const output = execFileSync(
+      "setpriv",
+      ["--reuid", String(nobody), "--regid", String(nobody), "--clear-groups", "--", process.execPath, bundle, cacheDir, `${registry.host}/busybox:latest`],
+      { encoding: "utf8", env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: cacheDir } }
+    )
+    const result = JSON.parse(output.trim().split("\n").at(-1)!) as Record<string, unknown>
+    expect(result).toEqual({
+      uid: nobody,
+      strategy: "copy",
+      busyboxIntact: true,
+      setuid: { mode: 0o4755, uid: nobody },
+      readonlyDir: { mode: 0o555, uid: nobody },
+      privateDir: { mode: 0o700, uid: nobody },
+      runGone: true,
+      basesLeft: []
+    })
+  })
+})
