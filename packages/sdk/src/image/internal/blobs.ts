@@ -8,7 +8,8 @@
 import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { DigestMismatch, isImageError, TruncatedDownload } from "../errors.js"
+import { setTimeout as sleep } from "node:timers/promises"
+import { DigestMismatch, type ImageError, isImageError, TruncatedDownload } from "../errors.js"
 import { fromFsError } from "./fsErrors.js"
 import { withFileLock } from "./lock.js"
 import type { RegistryClient } from "./registry.js"
@@ -43,7 +44,15 @@ const hashFile = async (file: string): Promise<{ hex: string; size: number }> =>
   return { hex: hash.digest("hex"), size }
 }
 
-class Interrupted extends Error {}
+class Interrupted extends Error {
+  constructor(
+    message: string,
+    /** set when the registry could not be reached at all */
+    readonly unreachable?: ImageError
+  ) {
+    super(message)
+  }
+}
 
 export class BlobStore {
   readonly blobsDir: string
@@ -139,6 +148,8 @@ export class BlobStore {
           if (!(error instanceof Interrupted)) throw error
           const received = fs.existsSync(partial) ? fs.statSync(partial).size : 0
           if (attempt++ >= options.retries || options.signal?.aborted) {
+            // a registry that never answered is unreachable, not a broken transfer
+            if (error.unreachable !== undefined && received === 0) throw error.unreachable
             throw new TruncatedDownload({
               digest: descriptor.digest,
               expectedBytes: descriptor.size,
@@ -146,6 +157,7 @@ export class BlobStore {
               detail: error.message
             })
           }
+          await sleep(Math.min(2000, 200 * attempt))
         }
       }
     })
@@ -183,7 +195,7 @@ export class BlobStore {
     try {
       response = await client.getBlob(digest, offset, options.signal)
     } catch (error) {
-      if (isImageError(error) && error._tag === "RegistryUnreachable") throw new Interrupted(error.detail)
+      if (isImageError(error) && error._tag === "RegistryUnreachable") throw new Interrupted(error.detail, error)
       throw error
     }
     if (response.status === 416) {
