@@ -230,6 +230,17 @@ suite(`pull from a loopback registry${skipReason ? ` (skipped: ${skipReason})` :
     })
   })
 
+  it("pulls through a localhost:PORT reference over plain HTTP, as the CLI's done criterion names it", async () => {
+    const store = freshStore("localhost")
+    try {
+      const image = await store.pull(`localhost:${registry.port}/busybox:latest`, { unpack: false })
+      expect(image.reference).toBe(`localhost:${registry.port}/busybox:latest`)
+      expect(image.manifestDigest).toBe(busybox.images[0]!.manifestDigest)
+    } finally {
+      removeDir(cacheOf(store))
+    }
+  })
+
   it("picks another platform on request", async () => {
     const store = freshStore("arm64")
     try {
