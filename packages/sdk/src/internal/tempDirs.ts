@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, rmdirSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
@@ -33,22 +33,45 @@ const isAlive = (pid: number): boolean => {
 
 let swept = false
 
-/** Removes `krunbox-<pid>-*` temp dirs whose owning process is gone. */
+const vmDirPattern = /^krunbox-(\d+)-[A-Za-z0-9]{6}$/
+
+const isStale = (entry: string): boolean => {
+  const match = vmDirPattern.exec(entry)
+  if (match === null) return false
+  const pid = Number(match[1])
+  return pid !== process.pid && !isAlive(pid)
+}
+
+const listDir = (dir: string): ReadonlyArray<string> => {
+  try {
+    return readdirSync(dir)
+  } catch {
+    return []
+  }
+}
+
+/**
+ * Removes what VMs of dead krunbox processes left: their `krunbox-<pid>-*` temp dirs and the
+ * gvisor engine's empty `krunbox/krunbox-<pid>-*` cgroups (a SIGKILLed parent cleans nothing).
+ */
 export const sweepStaleTempDirs = (): ReadonlyArray<string> => {
   const removed: Array<string> = []
-  let entries: Array<string>
-  try {
-    entries = readdirSync(tmpdir())
-  } catch {
-    return removed
-  }
-  for (const entry of entries) {
-    const match = /^krunbox-(\d+)-[A-Za-z0-9]{6}$/.exec(entry)
-    if (match === null) continue
-    const pid = Number(match[1])
-    if (pid === process.pid || isAlive(pid)) continue
+  for (const entry of listDir(tmpdir())) {
+    if (!isStale(entry)) continue
     removeTree(join(tmpdir(), entry))
-    removed.push(entry)
+    removed.push(join(tmpdir(), entry))
+  }
+  const cgroupRoot = "/sys/fs/cgroup"
+  for (const base of [cgroupRoot, ...listDir(cgroupRoot).map((entry) => join(cgroupRoot, entry))]) {
+    for (const entry of listDir(join(base, "krunbox"))) {
+      if (!isStale(entry)) continue
+      try {
+        rmdirSync(join(base, "krunbox", entry))
+        removed.push(join(base, "krunbox", entry))
+      } catch {
+        // still holds a process, or not a cgroup we may remove
+      }
+    }
   }
   return removed
 }
