@@ -16,9 +16,9 @@
  *
  * @since 0.1.0
  */
+import { defaultCacheDir } from "@krunbox/ffi"
 import { createHash, randomBytes } from "node:crypto"
 import * as fs from "node:fs"
-import * as os from "node:os"
 import * as path from "node:path"
 import { pipeline, type Readable } from "node:stream"
 import * as zlib from "node:zlib"
@@ -44,19 +44,13 @@ import { removeTree } from "./internal/removeTree.js"
 import { RootfsBuilder } from "./internal/unpack.js"
 
 /**
- * The krunbox cache root: `$KRUNBOX_CACHE_DIR`, else `$XDG_CACHE_HOME/krunbox`, else
- * `~/.cache/krunbox` (the same rule as the native runtime cache).
+ * The krunbox cache root (`KRUNBOX_CACHE_DIR`, else `$XDG_CACHE_HOME/krunbox`, else
+ * `~/.cache/krunbox`), shared with the native runtime cache; the store lives in its `images/`.
  *
  * @since 0.1.0
  * @category paths
  */
-export const defaultCacheDir = (env: NodeJS.ProcessEnv = process.env): string => {
-  const override = env.KRUNBOX_CACHE_DIR
-  if (override !== undefined && override !== "") return path.resolve(override)
-  const xdg = env.XDG_CACHE_HOME
-  const base = xdg !== undefined && xdg !== "" && path.isAbsolute(xdg) ? xdg : path.join(os.homedir(), ".cache")
-  return path.join(base, "krunbox")
-}
+export { defaultCacheDir }
 
 /**
  * A layer as recorded in the store.
@@ -223,6 +217,20 @@ const validDescriptor = (d: unknown): d is Descriptor =>
   Number.isSafeInteger((d as Descriptor).size) &&
   (d as Descriptor).size >= 0
 
+/** JSON from the registry; anything that is not a JSON object breaks the protocol. */
+const parseJson = <A>(bytes: Buffer, registry: string, url: string): A => {
+  let value: unknown
+  try {
+    value = JSON.parse(bytes.toString("utf8"))
+  } catch (error) {
+    throw new RegistryProtocolError({ registry, url, detail: `not JSON: ${(error as Error).message}` })
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new RegistryProtocolError({ registry, url, detail: "not a JSON object" })
+  }
+  return value as A
+}
+
 const recordKey = (reference: string) => createHash("sha256").update(reference).digest("hex")
 
 const hexOf = (digest: string) => digest.slice("sha256:".length)
@@ -358,6 +366,10 @@ export class ImageStore {
     }
   }
 
+  private readConfig(image: ImageInfo): unknown {
+    return parseJson(this.blobs.read(image.configDigest), image.registry, `${image.repository} config ${image.configDigest}`)
+  }
+
   /**
    * The pulled image a reference names: by the exact reference first, then by digest (a
    * `repo@sha256:...` matches a tag pulled earlier whose manifest or index has that digest).
@@ -404,7 +416,7 @@ export class ImageStore {
   config(reference: string): ImageRunConfig {
     const image = this.find(reference)
     if (image === undefined) throw new ImageNotPulled({ reference })
-    return ImageConfig.fromImageConfig(JSON.parse(this.blobs.read(image.configDigest).toString("utf8")))
+    return ImageConfig.fromImageConfig(this.readConfig(image))
   }
 
   /**
@@ -443,7 +455,7 @@ export class ImageStore {
     let chosenPlatform: Platform | undefined
     if (isIndex(top.mediaType)) {
       indexDigest = top.digest
-      const index = JSON.parse(top.bytes.toString("utf8")) as ManifestJson
+      const index = parseJson<ManifestJson>(top.bytes, ref.registry, `${client.baseUrl}/manifests/${top.digest}`)
       const candidates = (index.manifests ?? []).filter((m) => validDescriptor(m))
       const withPlatform = candidates.filter((m) => m.platform !== undefined)
       const chosen = withPlatform.find((m) => PlatformModule.matches(wanted, m.platform!))
@@ -471,11 +483,13 @@ export class ImageStore {
         registry: ref.registry,
         url: `${client.baseUrl}/manifests/${manifest.digest}`,
         detail: `unsupported manifest media type ${manifest.mediaType}${
-          manifest.mediaType.includes("v1") ? " (Docker schema 1 is obsolete)" : ""
+          manifest.mediaType === mediaTypes.dockerSchema1 || manifest.mediaType === mediaTypes.dockerSchema1Signed
+            ? " (Docker schema 1 is obsolete)"
+            : ""
         }`
       })
     }
-    const parsed = JSON.parse(manifest.bytes.toString("utf8")) as ManifestJson
+    const parsed = parseJson<ManifestJson>(manifest.bytes, ref.registry, `${client.baseUrl}/manifests/${manifest.digest}`)
     if (!validDescriptor(parsed.config) || !Array.isArray(parsed.layers) || !parsed.layers.every(validDescriptor)) {
       throw new RegistryProtocolError({ registry: ref.registry, url: `${client.baseUrl}/manifests/${manifest.digest}`, detail: "manifest lacks a valid config or layers" })
     }
@@ -483,13 +497,13 @@ export class ImageStore {
     const totalBytes = layers.reduce((sum, l) => sum + l.size, 0)
 
     await this.blobs.fetch(client, parsed.config, { retries: options.retries ?? 3, signal: options.signal })
-    const imageConfig = JSON.parse(this.blobs.read(parsed.config.digest).toString("utf8")) as {
+    const imageConfig = parseJson<{
       os?: string
       architecture?: string
       variant?: string
       created?: string
       rootfs?: { diff_ids?: Array<string> }
-    }
+    }>(this.blobs.read(parsed.config.digest), ref.registry, `${client.baseUrl}/blobs/${parsed.config.digest}`)
     const platform: Platform = chosenPlatform ?? {
       os: imageConfig.os ?? "linux",
       architecture: imageConfig.architecture ?? "unknown",
@@ -550,7 +564,7 @@ export class ImageStore {
     return withFileLock(`${baseDir}.lock`, async () => {
       if (fs.existsSync(baseDir)) return baseDir
       const started = performance.now()
-      const config = JSON.parse(this.blobs.read(image.configDigest).toString("utf8")) as { rootfs?: { diff_ids?: unknown } }
+      const config = this.readConfig(image) as { rootfs?: { diff_ids?: unknown } }
       const diffIds = Array.isArray(config.rootfs?.diff_ids) ? (config.rootfs.diff_ids as Array<unknown>) : []
       if (diffIds.length !== image.layers.length) {
         throw new CorruptLayer({
@@ -610,7 +624,7 @@ export class ImageStore {
     }
     const noEvents = () => undefined
     const baseDir = await this.unpack(image, options.onProgress ?? noEvents)
-    const config = ImageConfig.fromImageConfig(JSON.parse(this.blobs.read(image.configDigest).toString("utf8")))
+    const config = ImageConfig.fromImageConfig(this.readConfig(image))
     await this.runs.cleanStale()
 
     const requested = options.strategy ?? "auto"

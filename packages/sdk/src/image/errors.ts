@@ -248,7 +248,9 @@ export class NoMatchingPlatform extends KrunboxError {
     this.available = props.available
   }
   get hint(): string {
-    return this.available.length === 0
+    return !/^[a-z0-9_.-]+\/[a-z0-9_.-]+(\/[a-z0-9_.-]+)?$/.test(this.wanted)
+      ? "write the platform as os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8"
+      : this.available.length === 0
       ? "the index lists no platforms at all; re-push the image with platform annotations"
       : `pick one of the available platforms with { platform: "${this.available[0]}" } (CLI: --platform), knowing that a foreign architecture cannot run on this host`
   }

@@ -2,8 +2,11 @@
  * Measures pull, unpack and per-run rootfs costs against a loopback registry (not a test: it
  * asserts nothing; numbers go to docs/images.md). Run from packages/sdk:
  *
- *   pnpm exec esbuild --bundle --platform=node --format=esm --outfile=/tmp/krunbox-measure.mjs test/image/measure.ts \
- *     && node /tmp/krunbox-measure.mjs
+ *   pnpm exec esbuild --bundle --platform=node --format=esm --external:koffi \
+ *     --outfile=node_modules/.cache/krunbox-measure.mjs test/image/measure.ts \
+ *     && node node_modules/.cache/krunbox-measure.mjs
+ *
+ * (The bundle stays under node_modules so that the native koffi that @krunbox/ffi loads resolves.)
  *
  * The "realistic" image is three layers made with GNU tar from host directories
  * (python3.11 stdlib, /usr/include, perl), about 200 MB and 12k entries uncompressed.

@@ -54,6 +54,7 @@ suite(`as an unprivileged user${skipReason ? ` (skipped: ${skipReason})` : ""}`,
   let work: string
   let registry: RunningRegistry
   let bundle: string
+  let bundleDir: string | undefined
   beforeAll(async () => {
     work = makeTempDir("nobody")
     registry = await startRegistry(path.join(work, "registry"))
@@ -62,8 +63,12 @@ suite(`as an unprivileged user${skipReason ? ` (skipped: ${skipReason})` : ""}`,
       await pushLayout(layout.dir, "latest", `${registry.host}/busybox:latest`)
       const source = path.join(work, "nobody.ts")
       fs.writeFileSync(source, script(path.resolve(here, "../../src/image/index.ts")))
-      bundle = path.join(work, "nobody.mjs")
-      execFileSync(esbuild, ["--bundle", "--platform=node", "--format=esm", "--log-level=warning", `--outfile=${bundle}`, source])
+      // the bundle sits under the package's node_modules so that the native koffi (pulled in by
+      // @krunbox/ffi) resolves from it; koffi cannot be bundled
+      bundleDir = fs.mkdtempSync(path.resolve(here, "../../node_modules/.krunbox-test-nobody-"))
+      fs.chmodSync(bundleDir, 0o755)
+      bundle = path.join(bundleDir, "nobody.mjs")
+      execFileSync(esbuild, ["--bundle", "--platform=node", "--format=esm", "--log-level=warning", "--external:koffi", `--outfile=${bundle}`, source])
       fs.chmodSync(work, 0o755)
     } catch (error) {
       await registry.stop()
@@ -73,6 +78,7 @@ suite(`as an unprivileged user${skipReason ? ` (skipped: ${skipReason})` : ""}`,
   afterAll(async () => {
     await registry?.stop()
     removeDir(work)
+    removeDir(bundleDir)
   })
 
   it("pulls, unpacks, copies a run and removes everything, read-only directories included", () => {
