@@ -30,7 +30,8 @@ export interface HarnessOptions {
   readonly smp: number
   readonly memoryMib: number
   readonly timeoutMs: number
-  readonly allowSkips: boolean
+  /** Tests whose full name matches must run and pass (undefined: no such check). */
+  readonly required: RegExp | undefined
   readonly refreshKernel: boolean
   readonly keep: boolean
   readonly out: (line: string) => void
@@ -56,6 +57,15 @@ export interface HarnessReport {
  * @category constants
  */
 export const L1_TEST_TIMEOUT_MS = 300_000
+
+/**
+ * Tests whose full name contains this must run and pass inside the L1 (the SDK's full-boot
+ * tests live in `describe("libkrun engine, full boot ...")`).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_REQUIRED = "full boot"
 
 /**
  * vitest file filters used when none are given: the libkrun engine's tests and every file with
@@ -250,7 +260,7 @@ export const runHarness = async (options: HarnessOptions): Promise<HarnessReport
       const suite = parseVitestJson(text, `${options.checkoutRoot}/`)
       tests.push(...suite.tests)
       out(`\n${step.name}: ${suite.tests.length} tests inside the L1 (wall time per test, emulated CPU):\n${formatOutcomes(suite.tests)}`)
-      problems.push(...verdict(suite, options.allowSkips).map((problem) => `${step.name}: ${problem}`))
+      problems.push(...verdict(suite, options.required).map((problem) => `${step.name}: ${problem}`))
     }
     return { run: result, tests, problems }
   } finally {

@@ -57,6 +57,17 @@ export const ensureQemu = async (log: (line: string) => void): Promise<Qemu> => 
 }
 
 /**
+ * The default emulated CPU: QEMU's baseline x86-64 model plus SVM with nested paging (so the L1
+ * loads kvm_amd) and SSSE3/SSE4.x/POPCNT, which V8 needs for WebAssembly SIMD — vite's module
+ * lexer is Wasm SIMD, and without them every test file fails to load ("Wasm SIMD unsupported").
+ * `EPYC` and `max` work as well.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_CPU = "qemu64,+svm,+npt,+ssse3,+sse4.1,+sse4.2,+popcnt"
+
+/**
  * The emulated machine.
  *
  * @since 0.1.0

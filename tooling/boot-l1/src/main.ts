@@ -9,14 +9,15 @@
 import { dirname, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { runHarness } from "./Harness.js"
+import { DEFAULT_REQUIRED, runHarness } from "./Harness.js"
+import { DEFAULT_CPU } from "./Qemu.js"
 import { isBootL1Error, UsageError } from "./errors.js"
 
 const HELP = `usage: boot-l1 [options] [-- vitest args...]
 
 Boots an emulated-SVM QEMU VM (L1) with Debian's cloud kernel and a real KVM inside, and runs
 the workspace's libkrun boot tests there with the real SDK. Results come back as a table; the
-exit status is 0 only when every test passed (and none was skipped).
+exit status is 0 only when no test failed and the required (full-boot) tests all ran and passed.
 
 vitest args default to the filters "libkrun boot": test files whose path contains either.
 
@@ -24,12 +25,13 @@ options:
   --package DIR     workspace package whose vitest suite runs in the L1 (repeatable;
                     default: packages/sdk)
   --exec CMD        run this shell command in the L1 (from the checkout) instead of vitest
-  --cpu MODEL       emulated CPU (default: qemu64,+svm,+npt; EPYC and max work too)
+  --cpu MODEL       emulated CPU (default: ${DEFAULT_CPU})
   --smp N           L1 vCPUs (default: 2)
   --memory MIB      L1 memory (default: 3072)
   --accel ACCEL     QEMU accelerator (default: tcg,thread=multi)
   --timeout SEC     kill the L1 after this long (default: 1500)
-  --allow-skips     do not fail when a test is skipped inside the L1
+  --require TEXT    tests whose name contains TEXT must run and pass inside the L1; other
+                    skipped tests are only listed (default: "full boot"; "" turns it off)
   --refresh-kernel  resolve Debian's linux-image-cloud-amd64 again instead of the cached one
   --keep            keep the run directory (disk image, console log, results)
   -h, --help        this text
@@ -44,6 +46,11 @@ const positiveInt = (name: string, value: string | undefined, fallback: number):
   const n = Number(value)
   if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${name} ${value}`, "expected a positive integer")
   return n
+}
+
+const requiredPattern = (text: string | undefined): RegExp | undefined => {
+  const value = text ?? DEFAULT_REQUIRED
+  return value === "" ? undefined : new RegExp(value.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
 }
 
 const main = async (argv: ReadonlyArray<string>): Promise<number> => {
@@ -67,11 +74,11 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     vitestArgs,
     exec: values.exec,
     accel: values.accel ?? "tcg,thread=multi",
-    cpu: values.cpu ?? "qemu64,+svm,+npt",
+    cpu: values.cpu ?? DEFAULT_CPU,
     smp: positiveInt("smp", values.smp, 2),
     memoryMib: positiveInt("memory", values.memory, 3072),
     timeoutMs: positiveInt("timeout", values.timeout, 1500) * 1000,
-    allowSkips: values["allow-skips"] === true,
+    required: requiredPattern(values.require),
     refreshKernel: values["refresh-kernel"] === true,
     keep: values.keep === true,
     out: (line) => process.stdout.write(`${line}\n`),
@@ -98,7 +105,7 @@ const parse = (args: ReadonlyArray<string>) =>
       memory: { type: "string" },
       accel: { type: "string" },
       timeout: { type: "string" },
-      "allow-skips": { type: "boolean" },
+      require: { type: "string" },
       "refresh-kernel": { type: "boolean" },
       keep: { type: "boolean" },
       help: { type: "boolean", short: "h" }

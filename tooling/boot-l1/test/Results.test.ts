@@ -39,24 +39,33 @@ describe("parseVitestJson", () => {
 })
 
 describe("verdict", () => {
-  const passed = { file: "f", name: "p", status: "passed", durationMs: 1, failureMessages: [] } as const
-  const skipped = { file: "f", name: "s", status: "skipped", durationMs: undefined, failureMessages: [] } as const
+  const passed = { file: "f", name: "engine, full boot p", status: "passed", durationMs: 1, failureMessages: [] } as const
+  const skippedBoot = { file: "f", name: "engine, full boot s", status: "skipped", durationMs: undefined, failureMessages: [] } as const
+  const skippedPvm = { file: "f", name: "on this PVM host q", status: "skipped", durationMs: undefined, failureMessages: [] } as const
   const failed = { file: "f", name: "x", status: "failed", durationMs: 2, failureMessages: ["boom"] } as const
+  const required = /full boot/
 
-  it("passes when every test passed", () => {
-    expect(verdict({ success: true, tests: [passed], fileErrors: [] }, false)).toEqual([])
+  it("passes when the required tests passed, whatever else was skipped", () => {
+    expect(verdict({ success: true, tests: [passed, skippedPvm], fileErrors: [] }, required)).toEqual([])
   })
 
-  it("fails on a skipped test unless skips are allowed", () => {
-    expect(verdict({ success: true, tests: [passed, skipped], fileErrors: [] }, false)).toEqual(["skipped inside the L1 (a real KVM): f > s"])
-    expect(verdict({ success: true, tests: [passed, skipped], fileErrors: [] }, true)).toEqual([])
+  it("fails when a required test was skipped", () => {
+    expect(verdict({ success: true, tests: [passed, skippedBoot], fileErrors: [] }, required)).toEqual([
+      "skipped inside the L1, where /dev/kvm is a real KVM: f > engine, full boot s"
+    ])
+  })
+
+  it("fails when no required test ran at all, unless the check is off", () => {
+    const tests = [{ ...passed, name: "something else" }]
+    expect(verdict({ success: true, tests, fileErrors: [] }, required)).toEqual(["no test matching /full boot/ ran (they are the point of the L1)"])
+    expect(verdict({ success: true, tests, fileErrors: [] }, undefined)).toEqual([])
   })
 
   it("reports failures with their messages, and an empty run", () => {
-    expect(verdict({ success: false, tests: [failed], fileErrors: [] }, false)).toEqual(["failed: f > x\nboom", "no test passed inside the L1"])
+    expect(verdict({ success: false, tests: [failed], fileErrors: [] }, undefined)).toEqual(["failed: f > x\nboom", "no test passed inside the L1"])
   })
 
   it("formats one line per test with its wall time", () => {
-    expect(formatOutcomes([passed, skipped])).toBe("passed     0.0s  f > p\nskipped     -    f > s")
+    expect(formatOutcomes([passed, skippedPvm])).toBe("passed     0.0s  f > engine, full boot p\nskipped     -    f > on this PVM host q")
   })
 })
