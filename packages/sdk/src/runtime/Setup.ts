@@ -16,6 +16,7 @@ import { ensureLibkrunfw } from "./internal/libkrunfwStep.js"
 import type { ProgressListener, SetupProgress, SetupStep, StepContext } from "./internal/progress.js"
 import { ensureRootfs } from "./internal/rootfsStep.js"
 import { ensureRunsc } from "./internal/runscStep.js"
+import { KrunboxError } from "../errors.js"
 import * as Manifest from "./Manifest.js"
 import type { SetupError } from "./SetupError.js"
 
@@ -81,17 +82,21 @@ export const runEffect = (options: SetupOptions = {}): Effect.Effect<Manifest.Ru
 }
 
 /**
- * A setup failure as a thrown Error: `_tag`, the fields of the typed error, and its message.
+ * A setup failure as a thrown SDK error: `_tag` of the typed {@link SetupError} (also kept as
+ * `error`, with all its fields), its message, and `hint` = the command that fixes it.
  *
  * @since 0.1.0
  * @category errors
  */
-export class SetupFailed extends Error {
-  readonly _tag: string
-  constructor(readonly error: SetupError) {
-    super(error.message)
+export class SetupFailed extends KrunboxError {
+  readonly _tag: SetupError["_tag"]
+  readonly hint: string
+  readonly error: SetupError
+  constructor(error: SetupError) {
+    super(error.message, { cause: error })
     this._tag = error._tag
-    this.name = `SetupFailed(${error._tag})`
+    this.hint = error.fix
+    this.error = error
   }
 }
 
@@ -105,7 +110,7 @@ const toPromise = async <A>(effect: Effect.Effect<A, SetupError>): Promise<A> =>
 
 /**
  * Runs every setup step (each skipped when already done) and returns the manifest.
- * Rejects with {@link SetupFailed} (`_tag`, what is missing, the fix).
+ * Rejects with {@link SetupFailed} (`_tag`, what is missing, `hint`: the fix).
  *
  * @since 0.1.0
  * @category setup
