@@ -37,7 +37,8 @@ export const parse = (spec: CommandSpec, argv: ReadonlyArray<string>): Parsed =>
     if (arg.startsWith("-") && arg !== "-") {
       const eq = arg.startsWith("--") ? arg.indexOf("=") : -1
       const key = eq === -1 ? arg : arg.slice(0, eq)
-      const flag = byName.get(key) ?? attachedShortFlag(byName, arg)
+      const exact = byName.get(key)
+      const flag = exact ?? attachedShortFlag(byName, arg)
       if (flag === undefined) {
         throw new UsageError(`unknown flag for "krunbox ${spec.name}"`, key, suggest(key, all, spec.name))
       }
@@ -56,8 +57,8 @@ export const parse = (spec: CommandSpec, argv: ReadonlyArray<string>): Parsed =>
       } else if (eq !== -1) {
         value = arg.slice(eq + 1)
         i += 1
-      } else if (key !== arg) {
-        value = arg.slice(key.length)
+      } else if (exact === undefined) {
+        value = arg.slice(2)
         i += 1
       } else {
         const next = argv[i + 1]

@@ -8,10 +8,15 @@ interface Tagged {
   readonly cause?: unknown
 }
 
-const describe = (error: unknown): { tag: string; message: string; problems: ReadonlyArray<{ tag: string; message: string }> } => {
+interface Problem {
+  readonly _tag: string
+  readonly message: string
+}
+
+const describe = (error: unknown): { tag: string; message: string; problems: ReadonlyArray<Problem> } => {
   const tagged = (typeof error === "object" && error !== null ? error : { message: String(error) }) as Tagged
   const problems = (tagged.problems ?? (hasProblems(tagged.cause) ? tagged.cause.problems : [])).map((p) => ({
-    tag: p._tag ?? "Error",
+    _tag: p._tag ?? "Error",
     message: p.message ?? String(p)
   }))
   return { tag: tagged._tag ?? "Error", message: tagged.message ?? String(error), problems }
@@ -29,7 +34,7 @@ export const reportFailure = (error: unknown, json: boolean): number => {
   if (json) {
     process.stdout.write(`${JSON.stringify({ error: { _tag: tag, message, problems } })}\n`)
   } else if (problems.length > 0) {
-    for (const problem of problems) process.stderr.write(`krunbox: ${problem.message} [${problem.tag}]\n`)
+    for (const problem of problems) process.stderr.write(`krunbox: ${problem.message} [${problem._tag}]\n`)
   } else {
     process.stderr.write(`krunbox: ${message} [${tag}]\n`)
   }
