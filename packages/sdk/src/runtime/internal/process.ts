@@ -25,10 +25,15 @@ const tail = (text: string): string => text.trimEnd().split("\n").slice(-TAIL_LI
 export const quote = (args: ReadonlyArray<string>): string =>
   args.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`)).join(" ")
 
+const pdeathsigWrapper: string | undefined =
+  process.platform === "linux" ? ["/usr/bin/setpriv", "/bin/setpriv"].find((p) => fs.existsSync(p)) : undefined
+
 /** Runs a command to completion; a non-zero exit (or failure to start) is a CommandFailed. */
 export const run = (command: string, args: ReadonlyArray<string>, options: RunOptions) =>
   Effect.callback<RunResult, CommandFailed>((resume) => {
-    const child = spawn(command, args, {
+    // setpriv --pdeathsig: a long build must not outlive a setup that was killed
+    const [file, argv] = pdeathsigWrapper !== undefined ? [pdeathsigWrapper, ["--pdeathsig", "TERM", "--", command, ...args]] : [command, args]
+    const child = spawn(file, argv, {
       cwd: options.cwd,
       env: options.env ?? process.env,
       stdio: ["ignore", "pipe", "pipe"]
