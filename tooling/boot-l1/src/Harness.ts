@@ -9,7 +9,7 @@ import { buildPayload, type PayloadStep, readFromImage, RESULTS_DIR } from "./Pa
 import { krunboxCacheDir, l1CacheDir } from "./Paths.js"
 import { bootL1, ensureQemu, type L1Run, type StageMark } from "./Qemu.js"
 import { formatOutcomes, parseVitestJson, type TestOutcome, verdict } from "./Results.js"
-import { L1BootFailed, L1TimedOut, ResultsMissing, RuntimeNotSetUp, tail } from "./errors.js"
+import { Interrupted, L1BootFailed, L1TimedOut, ResultsMissing, RuntimeNotSetUp, tail } from "./errors.js"
 
 /**
  * Everything a harness run needs to know.
@@ -232,6 +232,7 @@ export const runHarness = async (options: HarnessOptions): Promise<HarnessReport
     log(`L1 timeline (host wall time since QEMU started):\n${timingSummary(result)}`)
 
     const lastStage = result.stages.at(-1)?.stage ?? "firmware/kernel"
+    if (result.interrupted !== null) throw new Interrupted(result.interrupted)
     if (result.timedOut) throw new L1TimedOut(options.timeoutMs, lastStage, tail(result.consoleTail, 30))
     const reached = new Set(result.stages.map((mark) => mark.stage))
     if (!reached.has("payload-exit")) {

@@ -145,6 +145,8 @@ export interface L1Run {
   readonly exitCode: number | null
   readonly signal: NodeJS.Signals | null
   readonly timedOut: boolean
+  /** The signal this process received that made it kill QEMU, if any. */
+  readonly interrupted: NodeJS.Signals | null
   readonly wallMs: number
   readonly stages: ReadonlyArray<StageMark>
   /** The last console lines (bounded), for error reports. */
@@ -208,14 +210,15 @@ export const bootL1 = (options: BootOptions): Promise<L1Run> =>
     const tail: Array<string> = []
     const stages: Array<StageMark> = []
     let timedOut = false
+    let interrupted: NodeJS.Signals | null = null
     let pending = ""
 
     const kill = (): void => {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
     }
     const onSignal = (signal: NodeJS.Signals): void => {
+      interrupted = signal
       kill()
-      process.exitCode = 128 + (signal === "SIGINT" ? 2 : signal === "SIGHUP" ? 1 : 15)
     }
     const signals: ReadonlyArray<NodeJS.Signals> = ["SIGINT", "SIGTERM", "SIGHUP"]
     signals.forEach((signal) => process.on(signal, onSignal))
@@ -265,6 +268,7 @@ export const bootL1 = (options: BootOptions): Promise<L1Run> =>
           exitCode,
           signal,
           timedOut,
+          interrupted,
           wallMs: Math.round(performance.now() - started),
           stages,
           consoleTail: tail.join("\n")

@@ -164,6 +164,22 @@ export class ResultsMissing extends BootL1ErrorBase {
 }
 
 /**
+ * The harness was interrupted (SIGINT, SIGTERM or SIGHUP); the L1 was killed.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class Interrupted extends BootL1ErrorBase {
+  readonly _tag = "Interrupted"
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}; the L1 VM was killed`)
+  }
+  get hint(): string {
+    return "nothing to clean up; run again when ready"
+  }
+}
+
+/**
  * A command-line argument is malformed.
  *
  * @since 0.1.0
@@ -195,6 +211,7 @@ export type BootL1Error =
   | L1BootFailed
   | L1TimedOut
   | ResultsMissing
+  | Interrupted
   | UsageError
 
 /**

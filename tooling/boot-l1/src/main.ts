@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { DEFAULT_REQUIRED, runHarness } from "./Harness.js"
 import { DEFAULT_CPU } from "./Qemu.js"
-import { isBootL1Error, UsageError } from "./errors.js"
+import { constants } from "node:os"
+import { Interrupted, isBootL1Error, UsageError } from "./errors.js"
 
 const HELP = `usage: boot-l1 [options] [-- vitest args...]
 
@@ -122,6 +123,6 @@ main(process.argv.slice(2)).then(
     } else {
       process.stderr.write(`[boot-l1] unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`)
     }
-    process.exitCode = 2
+    process.exitCode = error instanceof Interrupted ? 128 + (constants.signals[error.signal] ?? 15) : 2
   }
 )
