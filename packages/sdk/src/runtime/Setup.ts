@@ -2,6 +2,15 @@
  * `krunbox setup`: obtain, cache, verify and record the native runtime (guest init, libkrun,
  * libkrunfw, default rootfs, runsc). Every step is idempotent; the manifest is written last.
  *
+ * Environment:
+ * - `KRUNBOX_CACHE_DIR` / `XDG_CACHE_HOME`: where the cache lives (default `~/.cache/krunbox`).
+ * - `KRUNBOX_BUILD_LIBKRUN=1`: build libkrun even when the system has one (a system libkrun
+ *   embeds its own init, so guests send no readiness signal).
+ * - `KRUNBOX_KEEP_BUILD=1`: keep cargo's target dir (GBs) under `build/` after building libkrun.
+ * - `KRUNBOX_DEBIAN_ARCHIVE=<uri>`: the Debian archive to fetch libkrunfw5 and busybox-static from,
+ *   when it cannot be derived from the system's apt sources.
+ * - `KRUNBOX_INIT_SOURCE_DIR`: where the guest init's C sources are (default: found beside the SDK).
+ *
  * @since 0.1.0
  */
 import * as fs from "node:fs"
@@ -20,10 +29,28 @@ import { KrunboxError } from "../errors.js"
 import * as Manifest from "./Manifest.js"
 import type { SetupError } from "./SetupError.js"
 
+/**
+ * @since 0.1.0
+ * @category models
+ */
 export type { SetupProgress, SetupStep, ProgressListener }
-export type { RuntimeManifest } from "./Manifest.js"
+/**
+ * @since 0.1.0
+ * @category models
+ */
+export type { RuntimeManifest, LibkrunEntry, LibkrunfwEntry, InitEntry, RootfsEntry, RunscEntry } from "./Manifest.js"
+/**
+ * The typed errors setup fails with (each has `_tag` and `fix`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
 export * as Errors from "./SetupError.js"
-export { defaultCacheDir, cachePaths }
+/**
+ * @since 0.1.0
+ * @category paths
+ */
+export { defaultCacheDir, cachePaths, type CachePaths }
 
 /**
  * @since 0.1.0
