@@ -179,6 +179,22 @@ describe.skipIf(skipReason !== "")(`libkrun engine up to krun_start_enter${skipR
     expect(JSON.stringify((error as PreBootFailure).failure)).toContain(notALibrary)
   })
 
+  it("a runner that dies without a report is EngineCrashed with its last stderr", async () => {
+    const crashing = join(fixture.dir, "crashing-runner.mjs")
+    writeFileSync(crashing, 'process.stderr.write("runner went boom\\n"); process.exit(3)\n')
+    const saved = process.env["KRUNBOX_RUNNER"]
+    process.env["KRUNBOX_RUNNER"] = crashing
+    try {
+      const error = await stopBeforeEnter(vm().execPath("/bin/true").build().config).catch((e: unknown) => e)
+      expect(error).toMatchObject({ _tag: "EngineCrashed", engine: "libkrun", exitCode: 3, signal: null })
+      expect((error as Error).message).toContain("runner went boom")
+    } finally {
+      if (saved === undefined) delete process.env["KRUNBOX_RUNNER"]
+      else process.env["KRUNBOX_RUNNER"] = saved
+    }
+    expect(ownTempDirs()).toEqual([])
+  })
+
   it("a missing /dev/kvm is its own typed error, raised before any process is spawned", async () => {
     const error = await launchLibkrun(vm().execPath("/bin/true").build().config, { explicit: new Set() }, { kvmPath: "/nonexistent/kvm" })
       .catch((e: unknown) => e)

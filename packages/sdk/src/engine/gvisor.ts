@@ -334,10 +334,10 @@ export const gvisorEngine = (options: GvisorOptions = {}): Engine => ({
 
       const ended = new Promise<EngineEnd>((resolveEnd) => {
         let spawnError: Error | undefined
-        child.on("error", (error) => {
-          spawnError = error
-        })
-        child.on("exit", (code, signal) => {
+        let finished = false
+        const onEnd = (code: number | null, signal: NodeJS.Signals | null) => {
+          if (finished) return
+          finished = true
           markReady()
           watcher?.close()
           void (async () => {
@@ -371,6 +371,12 @@ export const gvisorEngine = (options: GvisorOptions = {}): Engine => ({
             }
             resolveEnd(end)
           })()
+        }
+        child.on("exit", onEnd)
+        child.on("error", (error) => {
+          spawnError = error
+          // a process that never started emits no "exit"
+          if (child.pid === undefined) onEnd(null, null)
         })
       })
 

@@ -165,10 +165,10 @@ export const launchLibkrun = async (
     const serverToClose = control
     const ended = new Promise<EngineEnd>((resolveEnd) => {
       let spawnError: Error | undefined
-      child.on("error", (error) => {
-        spawnError = error
-      })
-      child.on("exit", (code, signal) => {
+      let finished = false
+      const onEnd = (code: number | null, signal: NodeJS.Signals | null) => {
+        if (finished) return
+        finished = true
         void (async () => {
           // fd 4 may still hold the last message after the exit event: read it to the end first
           await new Promise<void>((done) => {
@@ -196,6 +196,12 @@ export const launchLibkrun = async (
           }
           resolveEnd(end)
         })()
+      }
+      child.on("exit", onEnd)
+      child.on("error", (error) => {
+        spawnError = error
+        // a process that never started emits no "exit"
+        if (child.pid === undefined) onEnd(null, null)
       })
     })
 
