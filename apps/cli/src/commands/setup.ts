@@ -8,11 +8,18 @@ import type { Parsed } from "../cli/Parser.js"
  */
 export const setupCommand = async (parsed: Parsed): Promise<number> => {
   const started = performance.now()
+  let lastProgressLine = 0
   const manifest = await Setup.run({
     force: has(parsed, "force"),
     onProgress: (event) => {
       if (event.status === "progress") {
-        if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K  ${event.step}: ${truncate(event.detail ?? "")}`)
+        if (process.stderr.isTTY) {
+          process.stderr.write(`\r\x1b[K  ${event.step}: ${truncate(event.detail ?? "")}`)
+        } else if (performance.now() - lastProgressLine > 10_000) {
+          // logs (CI) get a heartbeat every 10 s instead of every cargo/apt line
+          lastProgressLine = performance.now()
+          process.stderr.write(`[setup] ${event.step}: ${truncate(event.detail ?? "")}\n`)
+        }
         return
       }
       if (process.stderr.isTTY) process.stderr.write("\r\x1b[K")
