@@ -20,6 +20,13 @@ import { removeTree } from "./removeTree.js"
 
 const execFileAsync = promisify(execFile)
 
+/**
+ * How a run's private root file system is made: an overlayfs mount over the image base, or a
+ * copy of it (`cp -a --reflink=auto`).
+ *
+ * @since 0.1.0
+ * @category models
+ */
 export type RootfsStrategy = "overlay" | "copy"
 
 export interface RunOwner {
