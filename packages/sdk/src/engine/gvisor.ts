@@ -15,6 +15,7 @@ import { PassThrough, type Readable } from "node:stream"
 import { EngineCrashed, EngineUnavailable, type KrunboxError, PreBootFailure, UnsupportedOption } from "../errors.js"
 import type { VmConfig } from "../internal/config.js"
 import { prepareOverlay, type OverlayPlan } from "../internal/overlay.js"
+import { nativeRootPath } from "../internal/rootfsPath.js"
 import { reapProcessesMentioning } from "../internal/procScan.js"
 import { readManifest } from "../internal/runtimeManifest.js"
 import { makeVmTempDir, removeTree } from "../internal/tempDirs.js"
@@ -254,7 +255,7 @@ export const gvisorEngine = (options: GvisorOptions = {}): Engine => ({
 
       let rootPath: string
       if (config.rootfs._tag === "Native") {
-        rootPath = resolve(config.rootfs.path)
+        rootPath = nativeRootPath("gvisor", config.rootfs, launchOptions, tempDir)
       } else {
         overlay = prepareOverlay(config.rootfs.paths, tempDir)
         rootPath = overlay.merged

@@ -17,6 +17,7 @@ import type { VmConfig } from "../internal/config.js"
 import { type ControlServer, type GuestMessage, listenControl } from "../internal/controlSocket.js"
 import { checkKvmAccess, checkNotPvm } from "../internal/hostChecks.js"
 import { type OverlayPlan, prepareOverlay } from "../internal/overlay.js"
+import { nativeRootPath } from "../internal/rootfsPath.js"
 import type { RunnerMessage } from "../internal/runnerProtocol.js"
 import { makeVmTempDir, removeTree } from "../internal/tempDirs.js"
 import type { Engine, EngineEnd, EngineSession, LaunchOptions } from "./Engine.js"
@@ -86,7 +87,7 @@ const parseLines = (stream: Readable, onLine: (line: string) => void): void => {
  */
 export const launchLibkrun = async (
   config: VmConfig,
-  _launchOptions: LaunchOptions,
+  launchOptions: LaunchOptions,
   options: LibkrunOptions = {}
 ): Promise<EngineSession> => {
   checkKvmAccess(options.kvmPath)
@@ -100,7 +101,7 @@ export const launchLibkrun = async (
   try {
     let root: string
     if (config.rootfs._tag === "Native") {
-      root = resolve(config.rootfs.path)
+      root = nativeRootPath("libkrun", config.rootfs, launchOptions, tempDir)
     } else {
       overlay = prepareOverlay(config.rootfs.paths, tempDir)
       root = overlay.merged
