@@ -1,10 +1,11 @@
-import { MicroVm } from "@krunbox/sdk"
+import { MicroVm, Setup } from "@krunbox/sdk"
 import type { ExitInfo } from "@krunbox/sdk"
 import { parseDuration } from "../cli/Duration.js"
 import { readEnvFile } from "../cli/EnvFile.js"
 import { flag, flags, has } from "../cli/Parser.js"
 import type { Parsed } from "../cli/Parser.js"
 import { UsageError } from "../cli/UsageError.js"
+import { setupProgressPrinter } from "./progress.js"
 
 /** Exit status when --timeout stopped the workload, as timeout(1) does. */
 export const TIMED_OUT = 124
@@ -73,6 +74,8 @@ const exitCode = (info: ExitInfo, interruptedBy: NodeJS.Signals | undefined): nu
 export const runCommand = async (parsed: Parsed): Promise<number> => {
   const timeoutText = flag(parsed, "timeout")
   const timeoutMs = timeoutText === undefined ? undefined : parseDuration("timeout", timeoutText)
+  // first use on a fresh machine: obtain the native runtime (a no-op check once it is cached)
+  await Setup.ensure({ onProgress: setupProgressPrinter() })
   const image = parsed.ref === undefined ? undefined : await prepareImage(parsed.ref, has(parsed, "insecure"))
   try {
     const vm = buildVm(parsed, image?.rootfsDir)
