@@ -1,4 +1,6 @@
 import { spawn } from "node:child_process"
+import { access, constants } from "node:fs/promises"
+import { delimiter, join } from "node:path"
 import { CommandFailed } from "./errors.js"
 
 /**
@@ -59,8 +61,6 @@ export const run = (command: string, args: ReadonlyArray<string>, options: RunOp
  * @category commands
  */
 export const which = async (name: string): Promise<string | undefined> => {
-  const { access, constants } = await import("node:fs/promises")
-  const { delimiter, join } = await import("node:path")
   for (const dir of (process.env["PATH"] ?? "").split(delimiter)) {
     if (dir === "") continue
     const candidate = join(dir, name)

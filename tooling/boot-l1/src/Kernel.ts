@@ -1,3 +1,4 @@
+import { execFile } from "node:child_process"
 import { createHash } from "node:crypto"
 import { mkdtemp, mkdir, readdir, readFile, rename, rm, stat, writeFile, copyFile } from "node:fs/promises"
 import { basename, join } from "node:path"
@@ -47,7 +48,13 @@ export const REQUIRED_MODULES: ReadonlyArray<string> = ["kvm_amd", "virtio_pci",
 
 const MANIFEST = "kernel.json"
 
-/** Module names treat `-` and `_` alike (kvm-amd.ko registers as kvm_amd). */
+/**
+ * A module's name from its file name: the kernel treats `-` and `_` alike (kvm-amd.ko registers
+ * as kvm_amd), so names are kept with `_`.
+ *
+ * @since 0.1.0
+ * @category parsing
+ */
 export const moduleName = (fileName: string): string => fileName.replace(/\.ko(\.xz|\.zst|\.gz)?$/, "").replaceAll("-", "_")
 
 /**
@@ -195,7 +202,6 @@ const downloadKernelDeb = async (debsDir: string, log: (line: string) => void): 
 const decompressModule = async (source: string, target: string): Promise<void> => {
   if (source.endsWith(".ko")) return copyFile(source, target)
   const tool = source.endsWith(".xz") ? "xz" : source.endsWith(".zst") ? "zstd" : "gzip"
-  const { execFile } = await import("node:child_process")
   // busybox insmod hands the bytes to init_module(2), which wants an uncompressed module
   const data = await new Promise<Buffer>((resolve, reject) =>
     execFile(tool, ["-dc", source], { encoding: "buffer", maxBuffer: 256 * 1024 * 1024 }, (error, stdout) =>

@@ -63,6 +63,7 @@ const stageTree = async (root: string, source: string, exclude: (path: string, n
   const info = await lstat(source)
   await mkdir(dirname(target), { recursive: true })
   if (info.isSymbolicLink()) {
+    // a path staged twice (e.g. a runtime file inside the checkout) keeps its first link
     await symlink(await readlink(source), target).catch(() => undefined)
     return 0
   }
@@ -215,7 +216,12 @@ export const buildPayload = async (runDir: string, spec: PayloadSpec): Promise<P
     const runtime = await runtimePaths(spec.cacheDir)
     for (const path of runtime.paths) bytes += await stagePathAndTarget(root, path)
     bytes += await stagePathAndTarget(root, spec.nodeBinary)
-    const nativeAddons = await findFiles(spec.checkoutRoot, (name) => name.endsWith(".node") || name.endsWith(".so") || /\.so\.\d+$/.test(name), (name) => CHECKOUT_EXCLUDES.has(name) || name === "musl_x64" || name.includes("musl"))
+    const nativeAddons = await findFiles(
+      spec.checkoutRoot,
+      (name) => name.endsWith(".node") || /\.so(\.\d+)*$/.test(name),
+      // musl builds of addons (koffi ships one) never load on this glibc userspace
+      (name) => CHECKOUT_EXCLUDES.has(name) || name.includes("musl")
+    )
     const elfs = [spec.nodeBinary, ...runtime.paths.filter((path) => /\.so(\.\d+)*$/.test(path)), ...nativeAddons]
     for (const lib of await lddClosure(elfs)) {
       await mkdir(join(root, dirname(lib)), { recursive: true })
