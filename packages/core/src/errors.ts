@@ -658,6 +658,26 @@ export class InvalidCidr extends Data.TaggedError("InvalidCidr")<{
   }
 }
 
+/**
+ * A string that is not a well-formed OCI image reference (`Rootfs.parseImage`).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidImageReference extends Data.TaggedError("InvalidImageReference")<{
+  readonly reference: string
+  /** what is wrong, e.g. `repository names must be lowercase ("Alpine")` */
+  readonly reason: string
+}> {
+  override get message(): string {
+    return `invalid image reference ${show(this.reference)}: ${this.reason}. ${this.hint}.`
+  }
+  /** How to write a reference. */
+  get hint(): string {
+    return "Write [registry[:port]/]repository[:tag][@sha256:<64 hex>] with a lowercase repository, e.g. alpine:3.20 or localhost:5000/busybox:latest"
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Unions
 // ---------------------------------------------------------------------------
@@ -679,6 +699,7 @@ export type ParseError =
   | InvalidLogLevel
   | InvalidIpv4
   | InvalidCidr
+  | InvalidImageReference
 
 /**
  * Every single problem validation can report.
@@ -782,7 +803,8 @@ const configErrorTags: ReadonlySet<string> = new Set<ConfigErrorTag>([
   "InvalidNetworkScope",
   "InvalidLogLevel",
   "InvalidIpv4",
-  "InvalidCidr"
+  "InvalidCidr",
+  "InvalidImageReference"
 ])
 
 /**

@@ -7,7 +7,7 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Cause, Effect, Exit } from "effect"
 import * as fc from "fast-check"
-import { EnvPair, FileSystem, Ipv4, LogLevel, MicroVmConfig, NetworkScope, PathPair, PortPair, Rlimit } from "../src/index.js"
+import { EnvPair, FileSystem, Ipv4, LogLevel, MicroVmConfig, NetworkScope, PathPair, PortPair, Rlimit, Rootfs } from "../src/index.js"
 
 const seed = process.env["FC_SEED"] === undefined ? Date.now() % 2 ** 31 : Number(process.env["FC_SEED"])
 const numRuns = 10_000
@@ -56,6 +56,7 @@ describe("parsers never throw, and fail only with their own typed error", () => 
     ["LogLevel.parse", LogLevel.parse, ["InvalidLogLevel"]],
     ["Ipv4.parse", Ipv4.parse, ["InvalidIpv4"]],
     ["Ipv4.parseCidr", Ipv4.parseCidr, ["InvalidCidr"]],
+    ["Rootfs.parseImage", Rootfs.parseImage, ["InvalidImageReference"]],
     ["MicroVmConfig.validateCommandLine", (s) => MicroVmConfig.validateCommandLine(s), ["InvalidCommandLineString"]]
   ]
 

@@ -50,5 +50,6 @@ export const examples: ReadonlyArray<ConfigError.ConfigError | ConfigError.Inval
   new E.InvalidNetworkScope({ input: "internet" }),
   new E.InvalidLogLevel({ value: 9 }),
   new E.InvalidIpv4({ input: "10.0.0.256" }),
-  new E.InvalidCidr({ input: "10.0.0.0/40" })
+  new E.InvalidCidr({ input: "10.0.0.0/40" }),
+  new E.InvalidImageReference({ reference: "Alpine:3.20", reason: "repository names must be lowercase (\"Alpine\")" })
 ]
