@@ -115,6 +115,16 @@ size_t kbi_format_ready(char *out, size_t cap, unsigned long long uptime_ms);
 size_t kbi_format_error(char *out, size_t cap, const char *stage, int err, const char *message);
 size_t kbi_format_exit(char *out, size_t cap, int status, int signal);
 
+/* ---- virtio-console ports (ports.c: reads sysfs, changes nothing) ---- */
+
+#define KBI_VIRTIO_PORTS_SYSFS "/sys/class/virtio-ports"
+
+/* Finds the port named `wanted` (e.g. "krun-stdout") under sysfs_dir; 0 with "/dev/vportNpM". */
+int kbi_find_virtio_port(const char *sysfs_dir, const char *wanted, char *dev_path, size_t cap);
+
+/* How many non-console ports have no name yet (the host names them asynchronously at boot). */
+int kbi_virtio_port_names_pending(const char *sysfs_dir);
+
 /* ---- /.krun_config.json ---- */
 
 /* Parses the file's text. 0 on success (fields may stay NULL), -1 on malformed JSON. */

@@ -1,10 +1,10 @@
 /*
  * krunbox-init: PID 1 of a krunbox microVM. See docs/guest-init.md.
  *
- * Order of work: mount /proc and /dev, tell the host "ready" over vsock, finish the mounts, bring
- * up lo, set the hostname, apply rlimits and the working directory, fork+exec the workload,
- * reap every child until the workload ends, tell the host "exit", report the status to the VMM
- * through the virtiofs root, sync, reboot.
+ * Order of work: mount /proc and /dev, tell the host "ready" over vsock, finish the mounts, find
+ * libkrun's stdio ports, bring up lo, set the hostname, apply rlimits and the working directory,
+ * fork+exec the workload, reap every child until the workload ends, tell the host "exit", report
+ * the status to the VMM through the virtiofs root, sync, reboot.
  */
 #define _GNU_SOURCE
 #include "krunbox_init.h"
@@ -230,6 +230,55 @@ static void bring_up_loopback(void) {
   close(fd);
 }
 
+/* ---------------------------------------------------------------- stdio */
+
+#define KBI_PORT_NAME_WAIT_MS 1000
+
+struct stdio_ports {
+  int fd[3]; /* -1 = keep the console for that fd */
+};
+
+/*
+ * See ports.c: libkrun's krun-stdin/stdout/stderr ports, when the host's fds are not terminals.
+ * A virtio port can be open only once at a time, so PID 1 opens each one and the workload
+ * inherits it; PID 1's own messages go to krun-stderr too, so the host sees them on stderr.
+ */
+static void open_stdio_ports(struct stdio_ports *ports) {
+  static const char *const names[3] = {"krun-stdin", "krun-stdout", "krun-stderr"};
+  for (int fd = 0; fd < 3; fd++) ports->fd[fd] = -1;
+  for (int waited = 0; waited < KBI_PORT_NAME_WAIT_MS && kbi_virtio_port_names_pending(KBI_VIRTIO_PORTS_SYSFS) > 0;
+       waited += 5) {
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  for (int fd = 0; fd < 3; fd++) {
+    char path[64];
+    if (kbi_find_virtio_port(KBI_VIRTIO_PORTS_SYSFS, names[fd], path, sizeof path) != 0) continue;
+    ports->fd[fd] = open(path, (fd == 0 ? O_RDONLY : O_WRONLY) | O_NOCTTY | O_CLOEXEC);
+    if (ports->fd[fd] < 0) log_msg("open %s (%s): %s", path, names[fd], strerror(errno));
+  }
+  if (ports->fd[2] >= 0) dup2(ports->fd[2], STDERR_FILENO);
+}
+
+/* In the workload's child: connect fds 0-2 to the ports, and make the console its terminal. */
+static void attach_stdio(const struct stdio_ports *ports) {
+  for (int fd = 0; fd < 3; fd++) {
+    if (ports->fd[fd] >= 0) dup2(ports->fd[fd], fd); /* dup2 clears O_CLOEXEC on fd */
+  }
+  /* The console stays the controlling terminal, so a ^C that libkrun forwards from the host
+     reaches the workload as SIGINT even when its stdin is a pipe port. No stealing: a tty that
+     is already another session's stays there. */
+  if (isatty(STDIN_FILENO)) {
+    ioctl(STDIN_FILENO, TIOCSCTTY, 0);
+  } else {
+    int tty = open("/dev/hvc0", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (tty >= 0) {
+      if (isatty(tty)) ioctl(tty, TIOCSCTTY, 0);
+      close(tty);
+    }
+  }
+}
+
 /* ---------------------------------------------------------------- end of life */
 
 static void finish(int status, int signal) __attribute__((noreturn));
@@ -311,6 +360,8 @@ int main(int argc, char **argv) {
     if (err != 0) fail_setup("blockroot", err, msg);
   }
   mount_rest();
+  struct stdio_ports stdio_ports;
+  open_stdio_ports(&stdio_ports); /* early, so setup errors below reach the host's stderr */
   bring_up_loopback();
   if (sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) log_msg("sethostname: %s", strerror(errno));
 
@@ -380,7 +431,7 @@ int main(int argc, char **argv) {
     signal(SIGPIPE, SIG_DFL);
     sigprocmask(SIG_SETMASK, &previous, NULL);
     setsid();
-    if (isatty(STDIN_FILENO)) ioctl(STDIN_FILENO, TIOCSCTTY, 1);
+    attach_stdio(&stdio_ports);
     /* Like execvp, but PATH comes from the workload's env, and a permission problem beats
        "not found" from the other entries. The parent learns the errno through the pipe. */
     const char *path = kbi_env_get((char *const *)workload_env, "PATH");

@@ -1,5 +1,6 @@
 /*
- * Host-side driver for the pure functions of krunbox-init (native/krunbox-init/protocol.c).
+ * Host-side driver for the pure functions of krunbox-init (native/krunbox-init/protocol.c) and
+ * its sysfs lookups (ports.c, run here on a fake tree).
  * Built by init-protocol.test.ts into a temp dir; each subcommand prints its result on stdout.
  */
 #include "krunbox_init.h"
@@ -160,6 +161,20 @@ static int cmd_control_var(int argc, char **argv) {
   return 0;
 }
 
+static int cmd_port(int argc, char **argv) {
+  if (argc < 4) return 2;
+  char dev[64];
+  if (kbi_find_virtio_port(argv[2], argv[3], dev, sizeof dev) != 0) printf("none\n");
+  else printf("%s\n", dev);
+  return 0;
+}
+
+static int cmd_ports_pending(int argc, char **argv) {
+  if (argc < 3) return 2;
+  printf("%d\n", kbi_virtio_port_names_pending(argv[2]));
+  return 0;
+}
+
 int main(int argc, char **argv) {
   if (argc < 2) return 2;
   const char *c = argv[1];
@@ -174,5 +189,7 @@ int main(int argc, char **argv) {
   if (strcmp(c, "mount-options") == 0) return cmd_mount_options(argc, argv);
   if (strcmp(c, "krun-config") == 0) return cmd_krun_config(argc, argv);
   if (strcmp(c, "control-var") == 0) return cmd_control_var(argc, argv);
+  if (strcmp(c, "port") == 0) return cmd_port(argc, argv);
+  if (strcmp(c, "ports-pending") == 0) return cmd_ports_pending(argc, argv);
   return 2;
 }

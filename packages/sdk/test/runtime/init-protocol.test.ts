@@ -32,7 +32,8 @@ describe.skipIf(!hasGcc)("krunbox-init pure functions (needs gcc on the host)", 
       "-o",
       driver,
       path.join(here, "init-driver.c"),
-      path.join(initSources, "protocol.c")
+      path.join(initSources, "protocol.c"),
+      path.join(initSources, "ports.c")
     ])
   })
   afterAll(() => {
@@ -262,6 +263,37 @@ describe.skipIf(!hasGcc)("krunbox-init pure functions (needs gcc on the host)", 
 
     it("lets a later rw undo ro", () => {
       expect(drive("mount-options", "ro,rw,nosuid").trim()).toBe("ro=0 noatime=0 nosuid=1 data=")
+    })
+  })
+
+  describe("libkrun's stdio ports (fake /sys/class/virtio-ports)", () => {
+    const sysfs = (ports: Record<string, string | undefined>) => {
+      const dir = path.join(tmp, `ports-${Math.random().toString(16).slice(2)}`)
+      for (const [port, name] of Object.entries(ports)) {
+        fs.mkdirSync(path.join(dir, port), { recursive: true })
+        if (name !== undefined) fs.writeFileSync(path.join(dir, port, "name"), name)
+      }
+      return dir
+    }
+
+    it("finds each named port's device", () => {
+      const dir = sysfs({ vport0p0: "", vport0p1: "krun-stdin\n", vport0p2: "krun-stdout\n", vport0p3: "krun-stderr\n" })
+      expect(drive("port", dir, "krun-stdin").trim()).toBe("/dev/vport0p1")
+      expect(drive("port", dir, "krun-stdout").trim()).toBe("/dev/vport0p2")
+      expect(drive("port", dir, "krun-stderr").trim()).toBe("/dev/vport0p3")
+      expect(drive("ports-pending", dir).trim()).toBe("0")
+    })
+
+    it("finds nothing when the host's fd is a terminal (no port) or there is no sysfs dir", () => {
+      const dir = sysfs({ vport0p0: "", vport0p1: "krun-stdin\n" })
+      expect(drive("port", dir, "krun-stdout").trim()).toBe("none")
+      expect(drive("port", path.join(tmp, "absent"), "krun-stdout").trim()).toBe("none")
+      expect(drive("ports-pending", path.join(tmp, "absent")).trim()).toBe("0")
+    })
+
+    it("counts ports the host has not named yet, but not the console port", () => {
+      const dir = sysfs({ vport0p0: "", vport0p1: "", vport0p2: undefined, vport0p3: "krun-stderr\n" })
+      expect(drive("ports-pending", dir).trim()).toBe("2")
     })
   })
 

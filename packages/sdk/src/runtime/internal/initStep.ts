@@ -12,7 +12,7 @@ import type { StepContext } from "./progress.js"
 
 export const INIT_PROTOCOL_VERSION = 1
 export const INIT_BINARY_NAME = "krunbox-init"
-const INIT_SOURCES = ["krunbox_init.h", "protocol.c", "main.c"] as const
+const INIT_SOURCES = ["krunbox_init.h", "protocol.c", "ports.c", "main.c"] as const
 const CFLAGS = ["-O2", "-static", "-s", "-Wall", "-Wextra"] as const
 
 /**
