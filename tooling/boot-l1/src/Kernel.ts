@@ -252,7 +252,8 @@ const extractKernel = async (deb: string, kernelRoot: string, log: (line: string
     const manifest = { packageName, version, release, debSha256: await sha256File(deb), deb, required: REQUIRED_MODULES, modules: order }
     await writeFile(join(staging, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`)
     await rm(dir, { recursive: true, force: true })
-    await rename(staging, dir)
+    // A concurrent harness may have put the same kernel in place first: then keep theirs.
+    await rename(staging, dir).catch(() => undefined)
     const cached = await readManifest(dir)
     const kernel = cached?._tag === "Current" ? cached.kernel : undefined
     if (kernel === undefined) throw new KernelPackageUnavailable(packageName, `could not read back ${join(dir, MANIFEST)}`)
