@@ -20,6 +20,7 @@ import { Effect, Result } from "effect"
 import { selectEngine } from "./engine/select.js"
 import { mountsEnvReserve } from "./engine/libkrunPlan.js"
 import { resolveDefaultRootfs } from "./internal/defaultRootfs.js"
+import { type ImageOptions, type ImagePlan, launchImageSession } from "./internal/imageRun.js"
 import { collect, type RunOptions, type RunResult, type SpawnOptions, type VmProcess, VmProcessImpl } from "./VmProcess.js"
 
 /**
@@ -31,9 +32,22 @@ import { collect, type RunOptions, type RunResult, type SpawnOptions, type VmPro
  */
 export type EngineChoice = "auto" | "libkrun" | "gvisor"
 
+/**
+ * How an image rootfs is obtained for each run: pull policy (`missing` by default), `insecure`,
+ * `platform`, a pull progress listener, the per-run copy strategy and the store.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type { ImageOptions }
+
+// stands in for an image's rootfs (and its command) while build() validates the rest
+const placeholderRoot = "/"
+
 interface Draft {
   readonly logLevel?: number | string
-  readonly rootfs?: Rootfs.Rootfs
+  readonly rootfs?: Rootfs.Source
+  readonly imageOptions?: ImageOptions
   readonly numVcpus?: number
   readonly memoryMib?: number
   readonly mappedDirs?: ReadonlyArray<string | PathPair.PathPair>
@@ -82,9 +96,28 @@ export class MicroVmBuilder {
   logLevel(level: LogLevel.LogLevel | number | string): MicroVmBuilder {
     return this.#with({ logLevel: level })
   }
-  /** The guest root: a directory path, `Rootfs.native(path)` or `Rootfs.overlayfs([lower..., upper])`. Default: the runtime cache's rootfs. */
-  rootfs(rootfs: Rootfs.Rootfs | string): MicroVmBuilder {
+  /**
+   * The guest root: a directory path, `Rootfs.native(path)`, `Rootfs.overlayfs([lower..., upper])`
+   * or `Rootfs.image("alpine:3.20")` (pulled when missing, a private copy per run; see
+   * {@link MicroVmBuilder.image}). Default: the runtime cache's rootfs.
+   */
+  rootfs(rootfs: Rootfs.Source | string): MicroVmBuilder {
     return this.#with({ rootfs: typeof rootfs === "string" ? Rootfs.native(rootfs) : rootfs })
+  }
+  /**
+   * Runs an OCI image: same as `.rootfs(Rootfs.image(reference))`, plus {@link imageOptions}.
+   * Each run gets a private root filesystem made from the image (the cached image never
+   * changes) and the image's config applies like `docker run`: Env (entries set with `env`
+   * win), WorkingDir (unless `workdirPath` is set), Entrypoint + Cmd as the command when no
+   * `execPath` is set (`args` replace Cmd; an `execPath` replaces both, like `--entrypoint`).
+   * The workload runs as root whatever the image's User (a notice on stderr says so).
+   */
+  image(reference: string, options?: ImageOptions): MicroVmBuilder {
+    return this.#with({ rootfs: Rootfs.image(reference), ...(options === undefined ? {} : { imageOptions: options }) })
+  }
+  /** How an image rootfs is pulled and prepared (ignored for directory rootfs). */
+  imageOptions(options: ImageOptions): MicroVmBuilder {
+    return this.#with({ imageOptions: options })
   }
   /** Default 1. */
   numVcpus(numVcpus: number): MicroVmBuilder {
@@ -124,7 +157,7 @@ export class MicroVmBuilder {
   workdirPath(workdirPath: string): MicroVmBuilder {
     return this.#with({ workdirPath })
   }
-  /** The program to run in the guest (required). */
+  /** The program to run in the guest (required, except with an image that has an Entrypoint or Cmd). */
   execPath(execPath: string): MicroVmBuilder {
     return this.#with({ execPath })
   }
@@ -148,9 +181,13 @@ export class MicroVmBuilder {
   /**
    * Parses and validates everything, reporting every problem at once.
    *
+   * For an image rootfs, build() checks the reference's syntax and everything that does not
+   * depend on the image; each run then pulls the image if needed, resolves the command, Env and
+   * WorkingDir and validates the result again (a failure there rejects `exited`).
+   *
    * @throws core's `InvalidMicroVmConfig` (its `problems` are core's `ConfigError`s, each with a
-   *   `_tag`), or `DefaultRootfsUnavailable` when no rootfs was given and `krunbox setup`
-   *   has not been run.
+   *   `_tag`; `InvalidImageReference` for a malformed image reference), or
+   *   `DefaultRootfsUnavailable` when no rootfs was given and `krunbox setup` has not been run.
    */
   build(): MicroVm {
     const draft = this.#draft
@@ -171,15 +208,18 @@ export class MicroVmBuilder {
     )
     const rlimits = draft.rlimits?.map((item) => typeof item === "string" ? parseWith(Rlimit.parse(item), problems) : item)
     const env = draft.env?.map((item) => typeof item === "string" ? parseWith(EnvPair.parse(item), problems) : item)
+    const image = draft.rootfs !== undefined && Rootfs.isImage(draft.rootfs) ? parseWith(Rootfs.parseImage(draft.rootfs.reference), problems) : undefined
     const explicit = new Set(Object.keys(draft).filter((key) => draft[key as keyof Draft] !== undefined))
     if (problems.length > 0) throw invalid(problems)
 
-    let rootfs = draft.rootfs
-    if (rootfs === undefined) rootfs = Rootfs.native(resolveDefaultRootfs())
+    let rootfs: Rootfs.Rootfs
+    if (draft.rootfs === undefined) rootfs = Rootfs.native(resolveDefaultRootfs())
+    else if (Rootfs.isImage(draft.rootfs)) rootfs = Rootfs.native(placeholderRoot)
+    else rootfs = draft.rootfs
 
     const config = MicroVmConfig.make({
       rootfs,
-      execPath: draft.execPath ?? "",
+      execPath: draft.execPath ?? (image === undefined ? "" : placeholderRoot),
       logLevel,
       numVcpus: draft.numVcpus,
       memoryMib: draft.memoryMib,
@@ -202,7 +242,15 @@ export class MicroVmBuilder {
       )
     )
     if (Result.isFailure(validated)) throw validated.failure
-    return new MicroVm(validated.success, draft.engine ?? "auto", explicit)
+    if (image === undefined) return new MicroVm(validated.success, draft.engine ?? "auto", explicit)
+    const plan: ImagePlan = {
+      reference: image.reference,
+      options: draft.imageOptions ?? {},
+      execPath: draft.execPath,
+      workdirPath: draft.workdirPath
+    }
+    // an unset execPath stays empty: each run takes the command from the image
+    return new MicroVm(MicroVmConfig.make({ ...validated.success, execPath: draft.execPath ?? "" }), draft.engine ?? "auto", explicit, plan)
   }
 }
 
@@ -228,15 +276,26 @@ const invalid = (problems: ReadonlyArray<unknown>): ConfigError.InvalidMicroVmCo
  * @category models
  */
 export class MicroVm {
+  /** The image this VM runs (`Rootfs.image(...)`), or undefined for a directory rootfs. */
+  readonly image: Rootfs.Image | undefined
+  readonly #imagePlan: ImagePlan | undefined
+
   /** @internal */
   constructor(
-    /** The validated configuration (core's `MicroVmConfig`). */
+    /**
+     * The validated configuration (core's `MicroVmConfig`). For an image rootfs, `rootfs` is a
+     * placeholder (`/`) and `execPath` is empty unless set: each run resolves them from the image.
+     */
     readonly config: MicroVmConfig.MicroVmConfig,
     /** The engine choice; the engine actually used is in each `ExitInfo`. */
     readonly engineChoice: EngineChoice,
     /** @internal options the user set explicitly */
-    readonly explicitOptions: ReadonlySet<string>
-  ) {}
+    readonly explicitOptions: ReadonlySet<string>,
+    imagePlan?: ImagePlan
+  ) {
+    this.#imagePlan = imagePlan
+    this.image = imagePlan === undefined ? undefined : Rootfs.image(imagePlan.reference)
+  }
 
   /**
    * @since 0.1.0
@@ -247,13 +306,17 @@ export class MicroVm {
   }
 
   /**
-   * Starts a VM; its output streams are returned as specified (default `"pipe"`).
+   * Starts a VM; its output streams are returned as specified (default `"pipe"`). With an image
+   * rootfs the image is pulled (when missing) and prepared first: kill(), a timeout or an abort
+   * also stop that, and the run's private rootfs is removed before `exited` settles.
    *
    * @since 0.1.0
    */
   spawn(options: SpawnOptions = {}): VmProcess {
+    const plan = this.#imagePlan
     return new VmProcessImpl(async () => {
       const engine = await selectEngine(this.engineChoice)
+      if (plan !== undefined) return launchImageSession(engine, this.config, plan, this.explicitOptions)
       return engine.launch(this.config, { explicit: this.explicitOptions })
     }, options)
   }

@@ -313,6 +313,28 @@ export class EngineCrashed extends KrunboxError {
   }
 }
 
+/**
+ * An image rootfs was asked to run its own command, but the image defines neither Entrypoint
+ * nor Cmd and the builder got no execPath or args.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ImageHasNoCommand extends KrunboxError {
+  readonly _tag = "ImageHasNoCommand" as const
+  readonly reference: string
+  constructor(props: { readonly reference: string }) {
+    super(`image ${props.reference} defines no Entrypoint or Cmd, and no command was given`)
+    this.reference = props.reference
+  }
+  get hint(): string {
+    return `name the program: .execPath("/bin/sh") on the builder, or \`krunbox run ${this.reference} -- /bin/sh\``
+  }
+  static override isInstance(u: unknown): u is ImageHasNoCommand {
+    return hasTag(u, "ImageHasNoCommand")
+  }
+}
+
 const show = (value: unknown): string => {
   try {
     return typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))

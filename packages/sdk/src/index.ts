@@ -13,7 +13,7 @@ export { Rootfs } from "@krunbox/core"
  * @since 0.1.0
  * @category models
  */
-export { MicroVm, MicroVmBuilder, type EngineChoice } from "./MicroVm.js"
+export { MicroVm, MicroVmBuilder, type EngineChoice, type ImageOptions } from "./MicroVm.js"
 /**
  * @since 0.1.0
  * @category models
@@ -28,6 +28,7 @@ export {
   EngineCrashed,
   type EngineName,
   EngineUnavailable,
+  ImageHasNoCommand,
   KrunboxError,
   KvmIsPvm,
   KvmUnavailable,

@@ -111,6 +111,42 @@ describe("MicroVm.builder()", () => {
   })
 })
 
+describe("MicroVm.builder() with an image rootfs", () => {
+  it("builds without execPath: the image's Entrypoint/Cmd is resolved at spawn time", () => {
+    const vm = MicroVm.builder().rootfs(Rootfs.image("localhost:5000/busybox:latest")).args(["-c", "true"]).build()
+    expect(vm.image).toEqual({ _tag: "Image", reference: "localhost:5000/busybox:latest" })
+    expect(vm.config).toMatchObject({ execPath: "", args: ["-c", "true"] })
+  })
+
+  it(".image(reference) is .rootfs(Rootfs.image(reference))", () => {
+    const a = MicroVm.builder().image("alpine:3.20").execPath("/bin/true").build()
+    const b = MicroVm.builder().rootfs(Rootfs.image("alpine:3.20")).execPath("/bin/true").build()
+    expect(a.image).toEqual(b.image)
+    expect(a.config).toEqual(b.config)
+    expect(MicroVm.builder().rootfs(fixture.rootfs).execPath("/bin/true").build().image).toBeUndefined()
+  })
+
+  it("reports a malformed reference with the other problems, as core's InvalidImageReference", () => {
+    const error = thrown(() => MicroVm.builder().image("Alpine:3.20").numVcpus(0).mappedDirs(["/nonexistent/dir:/x"]).env(["NOEQUALS"]).build())
+    expect(ConfigError.isInvalidMicroVmConfig(error)).toBe(true)
+    const problems = (error as ConfigError.InvalidMicroVmConfig).problems
+    expect(problems.map((problem) => problem._tag).sort()).toEqual(["InvalidEnvPair", "InvalidImageReference"])
+    expect(problems.find((problem) => problem._tag === "InvalidImageReference")).toMatchObject({
+      reference: "Alpine:3.20",
+      reason: "repository names must be lowercase (\"Alpine\")"
+    })
+  })
+
+  it("still validates everything that does not depend on the image at build()", () => {
+    const error = thrown(() => MicroVm.builder().image("alpine").numVcpus(0).mappedDirs(["/nonexistent/dir:/x"]).args(["a\nb"]).build())
+    expect((error as ConfigError.InvalidMicroVmConfig).problems.map((problem) => problem._tag)).toEqual([
+      "HostPathDoesNotExist",
+      "NumVCPUsIsZero",
+      "InvalidCommandLineString"
+    ])
+  })
+})
+
 describe("default rootfs", () => {
   it("without a runtime cache, build() says to run setup", () => {
     const empty = mkdtempSync(join(tmpdir(), "krunbox-test-cache-"))

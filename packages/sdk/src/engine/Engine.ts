@@ -1,3 +1,4 @@
+import type { ConfigError } from "@krunbox/core"
 import type { Readable } from "node:stream"
 import type { EngineName, KrunboxError } from "../errors.js"
 import type { VmConfig } from "../internal/config.js"
@@ -22,8 +23,11 @@ export type EngineEnd =
   | { readonly _tag: "Exited"; readonly status: number }
   /** The host process was ended by a signal (kill(), timeout, abort, or from outside). */
   | { readonly _tag: "Signaled"; readonly signal: NodeJS.Signals }
-  /** The VM never started: a typed pre-boot failure. */
-  | { readonly _tag: "Failed"; readonly error: KrunboxError }
+  /**
+   * The VM never started: a typed pre-boot failure (core's InvalidMicroVmConfig when the
+   * configuration resolved from an image does not validate).
+   */
+  | { readonly _tag: "Failed"; readonly error: KrunboxError | ConfigError.InvalidMicroVmConfig }
 
 /**
  * One running VM as an engine sees it. Streams are always pipes (libkrun sets O_NONBLOCK on its

@@ -1,4 +1,6 @@
+import { Rootfs } from "@krunbox/core"
 import { describe, expect, it } from "@effect/vitest"
+import { Effect, Result } from "effect"
 import { ImageConfig, ImageReference, Platform } from "../../src/image/index.js"
 
 const digest = `sha256:${"a".repeat(64)}`
@@ -133,5 +135,29 @@ describe("ImageConfig", () => {
       user: "1000:1000"
     })
     expect(ImageConfig.fromImageConfig({})).toEqual({ env: [], workingDir: undefined, entrypoint: [], cmd: [], user: undefined })
+  })
+})
+
+describe("core's Rootfs.parseImage agrees with ImageReference.parse", () => {
+  // every combination of these fragments: what build() accepts must also pull, and vice versa
+  const registries = ["", "docker.io/", "index.docker.io/", "localhost/", "localhost:5000/", "127.0.0.1:1/", "Reg.Example.com/", "[::1]:5000/", "bad_host.com/", "host:port/", "UPPER/"]
+  const repositories = ["alpine", "library/alpine", "a/b/c", "a__b", "a-b", "a--b", "a.b", "a..b", "_a", "a_", "Alpine", "a/B", "", "a//b", "x".repeat(250), "x/".repeat(127) + "x"]
+  const tags = ["", ":latest", ":3.20", ":_x", ":-x", ":", `:${"t".repeat(128)}`, `:${"t".repeat(129)}`, ":a b"]
+  const digests = ["", `@sha256:${"a".repeat(64)}`, "@sha256:abc", `@sha512:${"a".repeat(128)}`, "@"]
+  const inputs = registries.flatMap((r) => repositories.flatMap((p) => tags.flatMap((t) => digests.map((d) => `${r}${p}${t}${d}`))))
+
+  it(`on ${inputs.length} references built from registry, repository, tag and digest fragments`, () => {
+    const disagreements = inputs.filter((input) => {
+      const core = Effect.runSync(Effect.result(Rootfs.parseImage(input)))
+      let sdk = true
+      try {
+        ImageReference.parse(input)
+      } catch {
+        sdk = false
+      }
+      return Result.isSuccess(core) !== sdk
+    })
+    expect(disagreements).toEqual([])
+    expect(inputs.some((input) => Result.isSuccess(Effect.runSync(Effect.result(Rootfs.parseImage(input)))))).toBe(true)
   })
 })

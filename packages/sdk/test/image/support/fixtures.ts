@@ -107,3 +107,26 @@ export const smallImage = (marker: string): ImageSpec => ({
   platform: { os: "linux", architecture: "amd64" },
   layers: [{ entries: [{ name: "marker.txt", content: `${marker}\n${randomBytes(4096).toString("hex")}\n` }], compression: "gzip" }]
 })
+
+/**
+ * A one-layer busybox image with the given run config: the smallest image a VM can run
+ * (`/bin/busybox` and the applets named above, `/etc/passwd` with root and app, `/tmp`).
+ */
+export const runnableBusybox = (config: NonNullable<ImageSpec["config"]> = {}): ImageSpec => ({
+  platform: { os: "linux", architecture: "amd64" },
+  layers: [
+    {
+      compression: "gzip",
+      entries: [
+        { name: "bin/", type: "directory" },
+        { name: "bin/busybox", content: fs.readFileSync(busyboxPath), mode: 0o755 },
+        ...[...applets, "sleep", "mkdir"].map((applet): TarInput => ({ name: `bin/${applet}`, type: "symlink", linkname: "busybox" })),
+        { name: "etc/", type: "directory" },
+        { name: "etc/passwd", content: "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n" },
+        { name: "etc/group", content: "root:x:0:\napp:x:1000:\n" },
+        { name: "tmp/", type: "directory", mode: 0o1777 }
+      ]
+    }
+  ],
+  config
+})
