@@ -4,10 +4,13 @@ import type { CommandSpec } from "./cli/Spec.js"
 import { UsageError } from "./cli/UsageError.js"
 import { completionCommand } from "./commands/completion.js"
 import { doctorCommand } from "./commands/doctor.js"
+import { imagesCommand } from "./commands/images.js"
+import { pullCommand } from "./commands/pull.js"
 import { reportFailure } from "./commands/report.js"
+import { rmiCommand } from "./commands/rmi.js"
 import { runCommand } from "./commands/run.js"
 import { setupCommand } from "./commands/setup.js"
-import { completionSpec, doctorSpec, runSpec, setupSpec, versionSpec } from "./commands/specs.js"
+import { completionSpec, doctorSpec, imagesSpec, pullSpec, rmiSpec, runSpec, setupSpec, versionSpec } from "./commands/specs.js"
 import { krunboxVersion, versionCommand } from "./commands/version.js"
 import type { Parsed } from "./cli/Parser.js"
 
@@ -18,6 +21,9 @@ interface Command {
 
 const commands: ReadonlyArray<Command> = [
   { spec: runSpec, handler: runCommand },
+  { spec: pullSpec, handler: pullCommand },
+  { spec: imagesSpec, handler: imagesCommand },
+  { spec: rmiSpec, handler: rmiCommand },
   { spec: setupSpec, handler: setupCommand },
   { spec: doctorSpec, handler: doctorCommand },
   { spec: versionSpec, handler: versionCommand },

@@ -26,7 +26,7 @@ export interface CommandSpec {
    * "command": everything from the first operand (or after `--`) is the workload's argv, and
    * `REF -- CMD...` names an image first.
    */
-  readonly operands: "none" | "one" | "command"
+  readonly operands: "none" | "one" | "many" | "command"
   readonly examples: ReadonlyArray<readonly [command: string, explanation: string]>
 }
 

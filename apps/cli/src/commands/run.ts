@@ -1,11 +1,13 @@
-import { MicroVm, Setup } from "@krunbox/sdk"
+import { MicroVm, Rootfs, Setup } from "@krunbox/sdk"
 import type { ExitInfo } from "@krunbox/sdk"
+import { Effect, Result } from "effect"
 import { parseDuration } from "../cli/Duration.js"
 import { readEnvFile } from "../cli/EnvFile.js"
 import { flag, flags, has } from "../cli/Parser.js"
 import type { Parsed } from "../cli/Parser.js"
 import { UsageError } from "../cli/UsageError.js"
 import { setupProgressPrinter } from "./progress.js"
+import { pullProgressPrinter } from "./pull.js"
 
 /** Exit status when --timeout stopped the workload, as timeout(1) does. */
 export const TIMED_OUT = 124
@@ -18,14 +20,43 @@ const positiveInteger = (name: string, text: string | undefined): number | undef
   return Number(text)
 }
 
-const buildVm = (parsed: Parsed, rootfsDir: string | undefined): MicroVm => {
-  const [execPath, ...args] = parsed.operands
-  if (execPath === undefined) {
-    throw new UsageError("no command to run", undefined, 'Give one after the flags, e.g. "krunbox run -- /bin/echo hello"')
+/**
+ * Splits the operands into an image and its command. The parser marks `REF -- CMD`; a first
+ * operand with a tag, digest or registry port (`alpine:3.20`, `localhost:5000/app`) is an image
+ * too, since no program on the built-in rootfs is named like that.
+ */
+const imageAndCommand = (parsed: Parsed): { readonly image: string | undefined; readonly command: ReadonlyArray<string> } => {
+  if (parsed.ref !== undefined) return { image: parsed.ref, command: parsed.operands }
+  const [first, ...rest] = parsed.operands
+  const looksLikeImage = first !== undefined && first.includes(":") && !/^[./]/.test(first) &&
+    Result.isSuccess(Effect.runSync(Effect.result(Rootfs.parseImage(first))))
+  return looksLikeImage ? { image: first, command: rest } : { image: undefined, command: parsed.operands }
+}
+
+const buildVm = (parsed: Parsed): MicroVm => {
+  const { image, command } = imageAndCommand(parsed)
+  let builder = MicroVm.builder()
+  if (image !== undefined) {
+    if (flag(parsed, "rootfs") !== undefined) {
+      throw new UsageError("--rootfs and an image cannot be combined", image, "Drop --rootfs to run the image, or drop the image to run on your rootfs")
+    }
+    const platform = flag(parsed, "platform")
+    // like `docker run IMAGE CMD`: CMD replaces the image's Cmd and follows its Entrypoint
+    builder = builder.image(image, {
+      insecure: has(parsed, "insecure"),
+      pull: (flag(parsed, "pull") ?? "missing") as "missing" | "never" | "always",
+      ...(platform === undefined ? {} : { platform }),
+      onProgress: pullProgressPrinter()
+    }).args(command)
+  } else {
+    const [execPath, ...args] = command
+    if (execPath === undefined) {
+      throw new UsageError("no command to run", undefined, 'Give one after the flags, e.g. "krunbox run -- /bin/echo hello"')
+    }
+    builder = builder.execPath(execPath).args(args)
+    const rootfs = flag(parsed, "rootfs")
+    if (rootfs !== undefined) builder = builder.rootfs(rootfs)
   }
-  let builder = MicroVm.builder().execPath(execPath).args(args)
-  const rootfs = rootfsDir ?? flag(parsed, "rootfs")
-  if (rootfs !== undefined) builder = builder.rootfs(rootfs)
   const cpus = positiveInteger("cpus", flag(parsed, "cpus"))
   if (cpus !== undefined) builder = builder.numVcpus(cpus)
   const memory = positiveInteger("memory", flag(parsed, "memory"))
@@ -76,43 +107,29 @@ export const runCommand = async (parsed: Parsed): Promise<number> => {
   const timeoutMs = timeoutText === undefined ? undefined : parseDuration("timeout", timeoutText)
   // first use on a fresh machine: obtain the native runtime (a no-op check once it is cached)
   await Setup.ensure({ onProgress: setupProgressPrinter() })
-  const image = parsed.ref === undefined ? undefined : await prepareImage(parsed.ref, has(parsed, "insecure"))
-  try {
-    const vm = buildVm(parsed, image?.rootfsDir)
-    const abort = new AbortController()
-    let interruptedBy: NodeJS.Signals | undefined
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (interruptedBy !== undefined) return
-      interruptedBy = signal
-      abort.abort(new Error(`interrupted by ${signal}`))
-    }
-    process.on("SIGINT", onSignal)
-    process.on("SIGTERM", onSignal)
-    const timing = { signal: abort.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) }
-    try {
-      if (has(parsed, "json")) {
-        const result = await vm.run(timing)
-        process.stdout.write(`${JSON.stringify(record(result, { stdout: result.stdout, stderr: result.stderr, truncated: result.truncated }))}\n`)
-        return exitCode(result, interruptedBy)
-      }
-      const info = await vm.spawn({ ...timing, stdout: "inherit", stderr: "inherit" }).exited
-      if (info.timedOut) process.stderr.write(`krunbox: timed out after ${timeoutText}; the VM was stopped\n`)
-      return exitCode(info, interruptedBy)
-    } finally {
-      process.off("SIGINT", onSignal)
-      process.off("SIGTERM", onSignal)
-    }
-  } finally {
-    await image?.dispose()
+  // an image is pulled and prepared by the SDK when the VM starts, and removed when it ends
+  const vm = buildVm(parsed)
+  const abort = new AbortController()
+  let interruptedBy: NodeJS.Signals | undefined
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interruptedBy !== undefined) return
+    interruptedBy = signal
+    abort.abort(new Error(`interrupted by ${signal}`))
   }
-}
-
-interface PreparedImage {
-  readonly rootfsDir: string
-  readonly dispose: () => Promise<void>
-}
-
-const prepareImage = async (ref: string, insecure: boolean): Promise<PreparedImage> => {
-  void insecure
-  throw new UsageError("running images is not available yet", ref, "Use --rootfs DIR")
+  process.on("SIGINT", onSignal)
+  process.on("SIGTERM", onSignal)
+  const timing = { signal: abort.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) }
+  try {
+    if (has(parsed, "json")) {
+      const result = await vm.run(timing)
+      process.stdout.write(`${JSON.stringify(record(result, { stdout: result.stdout, stderr: result.stderr, truncated: result.truncated }))}\n`)
+      return exitCode(result, interruptedBy)
+    }
+    const info = await vm.spawn({ ...timing, stdout: "inherit", stderr: "inherit" }).exited
+    if (info.timedOut) process.stderr.write(`krunbox: timed out after ${timeoutText}; the VM was stopped\n`)
+    return exitCode(info, interruptedBy)
+  } finally {
+    process.off("SIGINT", onSignal)
+    process.off("SIGTERM", onSignal)
+  }
 }

@@ -4,13 +4,18 @@ import { jsonFlag } from "../cli/Spec.js"
 export const runSpec: CommandSpec = {
   name: "run",
   summary: "Run a command in a new microVM and exit with its status",
-  usage: "krunbox run [FLAGS] [IMAGE --] CMD [ARGS...]",
+  usage: "krunbox run [FLAGS] [IMAGE --] CMD [ARGS...]\n       krunbox run [FLAGS] IMAGE[:TAG] [CMD [ARGS...]]",
   description: [
     "Boots a VM, runs CMD in it with output streamed live, and exits with CMD's exit status",
     "(125 when krunbox itself fails). Without --rootfs or IMAGE the built-in busybox rootfs is",
     "used. Flags end at the first operand or at '--': 'krunbox run sh -c \"echo hi\"' hands -c",
-    "to sh. 'IMAGE -- CMD' runs CMD in an OCI image (pulled when missing, see 'krunbox pull').",
-    "Ctrl-C or SIGTERM stops the VM and cleans up."
+    "to sh. Ctrl-C or SIGTERM stops the VM and cleans up.",
+    "",
+    "IMAGE runs in an OCI image, pulled when missing (see 'krunbox pull'), in a private copy",
+    "that is removed afterwards. The first operand is an IMAGE when '--' follows it, or when it",
+    "has a tag, digest or registry port (a ':'). As with 'docker run', CMD replaces the image's",
+    "Cmd after its Entrypoint; without CMD the image's own command runs. The image's Env (-e",
+    "wins) and WorkingDir (-w wins) apply; the workload runs as root whatever the image's User."
   ].join("\n"),
   flags: [
     { name: "rootfs", kind: "string", metavar: "DIR", description: "Directory to use as the guest's root filesystem", defaultText: "built-in busybox rootfs" },
@@ -29,7 +34,9 @@ export const runSpec: CommandSpec = {
     { name: "log-level", kind: "string", metavar: "LEVEL", choices: ["off", "error", "warn", "info", "debug", "trace", "0", "1", "2", "3", "4", "5"], description: "libkrun's log level", defaultText: "off" },
     { name: "engine", kind: "string", metavar: "ENGINE", choices: ["auto", "libkrun", "gvisor"], description: "auto picks libkrun where microVMs boot, else gvisor (with a notice)", defaultText: "auto" },
     { name: "timeout", kind: "string", metavar: "DURATION", description: "Stop the VM after DURATION (500ms, 30s, 2m); exit 124 like timeout(1)" },
-    { name: "insecure", kind: "boolean", description: "Allow plain-HTTP registries when pulling IMAGE" },
+    { name: "insecure", kind: "boolean", description: "Allow plain-HTTP registries when pulling IMAGE (loopback registries always are)" },
+    { name: "pull", kind: "string", metavar: "WHEN", choices: ["missing", "never", "always"], description: "When to pull IMAGE", defaultText: "missing" },
+    { name: "platform", kind: "string", metavar: "OS/ARCH", description: "Platform of IMAGE to pull, e.g. linux/arm64", defaultText: "this host's" },
     { ...jsonFlag, description: "Print one JSON record (status, signal, timedOut, engine, timings, stdout, stderr) instead of streaming output" }
   ],
   operands: "command",
@@ -39,7 +46,62 @@ export const runSpec: CommandSpec = {
     ["krunbox run -v ./out:/out sh -c 'date > /out/stamp'", "write a result into a shared host folder"],
     ["krunbox run --timeout 5s --json -- sleep 60", "stop a runaway workload; JSON record for scripts"],
     ["krunbox run --rootfs ./my-rootfs --cpus 2 --memory 512 -- /usr/bin/python3 -V", "your own rootfs and resources"],
-    ["krunbox run alpine:3.20 -- cat /etc/os-release", "run in an OCI image"]
+    ["krunbox run alpine:3.20 -- cat /etc/os-release", "run in an OCI image (pulled from Docker Hub when missing)"],
+    ["krunbox run python:3.12-slim", "the image's own command (its Entrypoint and Cmd)"],
+    ["krunbox run --insecure registry.lan:5000/team/app:1 -- /app/selftest", "an image from a plain-HTTP registry"]
+  ]
+}
+
+export const pullSpec: CommandSpec = {
+  name: "pull",
+  summary: "Download an OCI image into the local image store",
+  usage: "krunbox pull [--insecure] [--platform OS/ARCH] [--json] REF",
+  description: [
+    "REF is [registry[:port]/]repository[:tag][@sha256:DIGEST]; 'alpine' means",
+    "docker.io/library/alpine:latest. Layers download in parallel, every digest is verified, and an",
+    "interrupted pull resumes where it stopped. Credentials come from ~/.docker/config.json.",
+    "Progress goes to stderr; the reference and manifest digest to stdout. Images live in",
+    "$XDG_CACHE_HOME/krunbox/images (KRUNBOX_CACHE_DIR overrides)."
+  ].join("\n"),
+  flags: [
+    { name: "insecure", kind: "boolean", description: "Use plain HTTP for a registry that is not on loopback (loopback always is)" },
+    { name: "platform", kind: "string", metavar: "OS/ARCH", description: "Which platform of a multi-platform image, e.g. linux/arm64 or linux/arm/v7", defaultText: "this host's" },
+    { ...jsonFlag, description: "Print the pulled image (reference, digests, platform, layers, size) as JSON" }
+  ],
+  operands: "one",
+  examples: [
+    ["krunbox pull alpine:3.20", "from Docker Hub"],
+    ["krunbox pull localhost:5000/busybox:latest", "from a local registry"],
+    ["krunbox pull --insecure registry.lan:5000/team/app:1", "a plain-HTTP registry on the network"],
+    ["krunbox pull --platform linux/arm64 --json busybox | jq .manifestDigest", "another platform; its digest for scripts"]
+  ]
+}
+
+export const imagesSpec: CommandSpec = {
+  name: "images",
+  summary: "List the images in the local image store",
+  usage: "krunbox images [--json]",
+  flags: [{ ...jsonFlag, description: "Print every image (reference, digests, platform, layers, size, pulledAt) as a JSON array" }],
+  operands: "none",
+  examples: [
+    ["krunbox images", "reference, digest, platform, size and when it was pulled"],
+    ["krunbox images --json | jq -r '.[].reference'", "just the references"]
+  ]
+}
+
+export const rmiSpec: CommandSpec = {
+  name: "rmi",
+  summary: "Remove images from the local image store",
+  usage: "krunbox rmi [--json] REF...",
+  description: [
+    "Forgets each REF and deletes the layers and unpacked files no other image uses. A run still",
+    "using the image keeps its files until it ends. Exits 125 if any REF could not be removed."
+  ].join("\n"),
+  flags: [{ ...jsonFlag, description: "Print one JSON record per REF (reference, deletedBlobs, freedBytes, or error)" }],
+  operands: "many",
+  examples: [
+    ["krunbox rmi alpine:3.20", "remove one image"],
+    ["krunbox images --json | jq -r '.[].reference' | xargs krunbox rmi", "remove every image"]
   ]
 }
 
