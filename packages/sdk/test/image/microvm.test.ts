@@ -1,16 +1,21 @@
 /**
  * `MicroVm.builder().rootfs(Rootfs.image(...))` end to end: images pushed to a real registry on
  * loopback, pulled at spawn time into a temporary store, run on the gvisor engine (`runsc
- * --platform=ptrace`, which runs here; libkrun microVMs cannot boot on this PVM host). Every
- * test ends with no run directory, mount or VM temp dir left.
+ * --platform=ptrace`, which runs here), and on the libkrun engine up to `krun_start_enter` (its
+ * microVMs cannot boot on this PVM host). Every test ends with no run directory, mount, VM temp
+ * dir or engine process left.
  */
 import { ConfigError, Rootfs } from "@krunbox/core"
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "@effect/vitest"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
+import { libkrunEngine } from "../../src/engine/libkrun.js"
+import { locateLibrary } from "../../src/engine/libraries.js"
 import { ImageStore, type PullEvent } from "../../src/image/index.js"
 import { mountsUnder } from "../../src/image/internal/runs.js"
+import { launchImageSession } from "../../src/internal/imageRun.js"
+import type { RunnerCall, RunnerMessage } from "../../src/internal/runnerProtocol.js"
 import { ImageHasNoCommand, MicroVm } from "../../src/index.js"
 import { ownTempDirs, ownVmProcesses } from "../helpers/leaks.js"
 import { bigImage, busyboxAmd64, fakeArm64, runnableBusybox } from "./support/fixtures.js"
@@ -28,6 +33,11 @@ const runscMissing = (() => {
 })()
 const skipReason = registrySkipReason() ?? runscMissing ?? (isRoot ? undefined : "the gvisor engine runs bundles as root here")
 const suite = skipReason === undefined ? describe : describe.skip
+const libkrunSkip = !fs.existsSync(path.resolve(import.meta.dirname, "..", "..", "dist", "runner.js"))
+  ? "dist/runner.js is missing: build @krunbox/sdk first"
+  : locateLibrary("libkrun") === undefined || locateLibrary("libkrunfw") === undefined
+  ? "libkrun/libkrunfw not found: run `krunbox setup`"
+  : undefined
 
 const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
   try {
@@ -38,7 +48,7 @@ const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
   throw new Error("expected a rejection")
 }
 
-suite(`MicroVm with an image rootfs on the gvisor engine${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
+suite(`MicroVm with an image rootfs${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
   let work: string
   let cacheDir: string
   let registry: RunningRegistry
@@ -206,6 +216,30 @@ suite(`MicroVm with an image rootfs on the gvisor engine${skipReason ? ` (skippe
     child.kill()
     expect(await child.exited).toMatchObject({ status: null, signal: "SIGKILL" })
   })
+
+  it.skipIf(libkrunSkip !== undefined)(
+    `on the libkrun engine, hands the private rootfs and the image's command, env and workdir to the real libkrun up to krun_start_enter${libkrunSkip === undefined ? "" : ` (skipped: ${libkrunSkip})`}`,
+    async () => {
+      const messages: Array<RunnerMessage> = []
+      const engine = libkrunEngine({ stopBeforeEnter: true, onRunnerMessage: (message) => messages.push(message) })
+      const vm = MicroVm.builder().image(ref("app:1")).env(["EXTRA=1"]).build()
+      const session = launchImageSession(engine, vm.config, { reference: ref("app:1"), options: { store }, execPath: undefined, workdirPath: undefined }, vm.explicitOptions)
+      session.stdout.resume()
+      session.stderr.resume()
+      expect(await session.ended).toEqual({ _tag: "Exited", status: 0 })
+      const calls = messages.find((m) => m.type === "stopped")!.calls as ReadonlyArray<RunnerCall>
+      const args = (fn: string) => calls.find((call) => call.fn === fn)!.args
+      const root = args("krun_set_root")[1] as string
+      expect(path.dirname(path.dirname(root))).toBe(path.join(store.root, "runs"))
+      expect(fs.existsSync(root)).toBe(false)
+      expect(args("krun_set_workdir")[1]).toBe("/srv/app/work")
+      expect(args("krun_set_exec").slice(1)).toEqual([
+        "sh",
+        ["-c", "echo $GREETING $ONLY_IMAGE from $(pwd)"],
+        ["PATH=/bin", "GREETING=hello", "ONLY_IMAGE=kept", "EXTRA=1"]
+      ])
+    }
+  )
 
   it("stops at timeoutMs like any VM", async () => {
     const vm = builder().image(ref("busybox:latest")).execPath("/bin/busybox").args(["sleep", "300"]).build()
