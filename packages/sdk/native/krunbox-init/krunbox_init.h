@@ -19,6 +19,8 @@
 #define KBI_DEFAULT_PATH_ENV "PATH=" KBI_DEFAULT_PATH
 #define KBI_DEFAULT_HOSTNAME "krunbox"
 #define KBI_MAX_RLIMITS 32
+#define KBI_MAX_MOUNTS 32
+#define KBI_DEFAULT_HOME_ENV "HOME=/root"
 
 /* Exit statuses the init itself produces (the workload's own status otherwise). */
 #define KBI_STATUS_SETUP_FAILED 125
@@ -38,6 +40,7 @@ struct kbi_config {
   const char *block_fstype;     /* KRUN_BLOCK_ROOT_FSTYPE */
   const char *block_options;    /* KRUN_BLOCK_ROOT_OPTIONS */
   const char *control_socket;   /* KRUNBOX_CONTROL_SOCKET: unix socket instead of vsock (host tests) */
+  const char *mounts;           /* KRUNBOX_MOUNTS: "tag:/guest/path,..." virtiofs mapped dirs */
   unsigned control_port;        /* KRUNBOX_CONTROL_PORT, 0 = no control channel */
 };
 
@@ -45,6 +48,12 @@ struct kbi_rlimit {
   int resource;
   unsigned long long soft;
   unsigned long long hard;
+};
+
+/* One mapped directory: a virtiofs tag and where it goes in the guest. */
+struct kbi_mount {
+  char tag[64];
+  char path[512];
 };
 
 /* What /.krun_config.json asks for (OCI image config or OCI runtime spec "process" shape). */
@@ -65,8 +74,10 @@ int kbi_is_control_var(const char *entry);
 /*
  * Builds the workload's environment into out (capacity cap, NULL-terminated): every entry of envp
  * except control variables; KRUN_HOME / KRUN_TERM become HOME / TERM (replacing the kernel's
- * defaults); PATH=default_path is added when absent. Returns the number of entries written
- * (excluding the NULL), or -1 when cap is too small. default_path is a whole "PATH=..." entry.
+ * defaults); PATH=default_path is added when absent; HOME becomes /root when absent or "/" (the
+ * kernel's own default, indistinguishable from a user's HOME=/). Returns the number of entries
+ * written (excluding the NULL), or -1 when cap is too small. default_path is a whole "PATH=..."
+ * entry.
  */
 int kbi_workload_env(char *const *envp, const char *default_path, const char **out, size_t cap);
 
@@ -80,6 +91,14 @@ const char *kbi_env_get(char *const *envp, const char *name);
  * Returns the number of entries, or -1 with *error_at pointing at the offending item.
  */
 int kbi_parse_rlimits(const char *spec, struct kbi_rlimit *out, int max_out, const char **error_at);
+
+/* ---- mapped directories ---- */
+
+/*
+ * Parses KRUNBOX_MOUNTS ("tag:/guest/path[,tag:/path...]"; the path must be absolute). Returns the
+ * number of entries, or -1 with *error_at pointing at the offending item.
+ */
+int kbi_parse_mounts(const char *spec, struct kbi_mount *out, int max_out, const char **error_at);
 
 /* ---- mount options ---- */
 

@@ -39,6 +39,7 @@
 extern char **environ;
 
 static int control_fd = -1;
+static void fail_setup(const char *stage, int err, const char *message) __attribute__((noreturn));
 static int virtiofs_root_fd = -1;
 
 static void log_msg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -230,6 +231,43 @@ static void bring_up_loopback(void) {
   close(fd);
 }
 
+/* ---------------------------------------------------------------- mapped directories */
+
+static int mkdir_p(const char *path) {
+  char buf[512];
+  if ((size_t)snprintf(buf, sizeof buf, "%s", path) >= sizeof buf) return ENAMETOOLONG;
+  for (char *p = buf + 1; ; p++) {
+    if (*p == '/' || *p == '\0') {
+      char saved = *p;
+      *p = '\0';
+      if (mkdir(buf, 0755) < 0 && errno != EEXIST) return errno;
+      *p = saved;
+      if (saved == '\0') break;
+    }
+  }
+  return 0;
+}
+
+/* KRUNBOX_MOUNTS (docs/architecture.md, "Mapped directories"): virtiofs tags the runner added. */
+static void mount_mapped_dirs(const struct kbi_config *cfg) {
+  static struct kbi_mount mounts[KBI_MAX_MOUNTS];
+  char msg[1024];
+  const char *bad = NULL;
+  int n = kbi_parse_mounts(cfg->mounts, mounts, KBI_MAX_MOUNTS, &bad);
+  if (n < 0) {
+    snprintf(msg, sizeof msg, "invalid KRUNBOX_MOUNTS entry: %s", bad != NULL ? bad : "");
+    fail_setup("mount", EINVAL, msg);
+  }
+  for (int i = 0; i < n; i++) {
+    int err = mkdir_p(mounts[i].path);
+    if (err == 0 && mount(mounts[i].tag, mounts[i].path, "virtiofs", 0, NULL) < 0) err = errno;
+    if (err != 0) {
+      snprintf(msg, sizeof msg, "mount virtiofs %s on %s: %s", mounts[i].tag, mounts[i].path, strerror(err));
+      fail_setup("mount", err, msg);
+    }
+  }
+}
+
 /* ---------------------------------------------------------------- stdio */
 
 #define KBI_PORT_NAME_WAIT_MS 1000
@@ -302,7 +340,6 @@ static void finish(int status, int signal) {
   _exit(status);
 }
 
-static void fail_setup(const char *stage, int err, const char *message) __attribute__((noreturn));
 static void fail_setup(const char *stage, int err, const char *message) {
   log_msg("%s: %s", stage, message);
   send_error(stage, err, message);
@@ -362,6 +399,7 @@ int main(int argc, char **argv) {
   mount_rest();
   struct stdio_ports stdio_ports;
   open_stdio_ports(&stdio_ports); /* early, so setup errors below reach the host's stderr */
+  mount_mapped_dirs(&cfg);
   bring_up_loopback();
   if (sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) log_msg("sethostname: %s", strerror(errno));
 

@@ -54,13 +54,14 @@ void kbi_config_from_env(char *const *envp, struct kbi_config *cfg) {
   cfg->block_options = kbi_env_get(envp, "KRUN_BLOCK_ROOT_OPTIONS");
   cfg->control_socket = kbi_env_get(envp, "KRUNBOX_CONTROL_SOCKET");
   if (cfg->control_socket != NULL && *cfg->control_socket == '\0') cfg->control_socket = NULL;
+  cfg->mounts = kbi_env_get(envp, "KRUNBOX_MOUNTS");
   cfg->control_port = parse_port(kbi_env_get(envp, "KRUNBOX_CONTROL_PORT"), KBI_DEFAULT_CONTROL_PORT);
 }
 
 static const char *const control_vars[] = {
   "KRUN_INIT", "KRUN_WORKDIR", "KRUN_RLIMITS", "KRUN_HOME", "KRUN_TERM",
   "KRUN_BLOCK_ROOT_DEVICE", "KRUN_BLOCK_ROOT_FSTYPE", "KRUN_BLOCK_ROOT_OPTIONS",
-  "KRUNBOX_CONTROL_PORT", "KRUNBOX_CONTROL_SOCKET", NULL,
+  "KRUNBOX_CONTROL_PORT", "KRUNBOX_CONTROL_SOCKET", "KRUNBOX_MOUNTS", NULL,
 };
 
 int kbi_is_control_var(const char *entry) {
@@ -105,6 +106,10 @@ int kbi_workload_env(char *const *envp, const char *default_path, const char **o
   }
   if (default_path != NULL && kbi_env_get((char *const *)out, "PATH") == NULL) {
     if (push_or_replace(out, &n, cap, default_path) != 0) return -1;
+  }
+  const char *home = kbi_env_get((char *const *)out, "HOME");
+  if (home == NULL || strcmp(home, "/") == 0) {
+    if (push_or_replace(out, &n, cap, KBI_DEFAULT_HOME_ENV) != 0) return -1;
   }
   return (int)n;
 }
@@ -158,6 +163,42 @@ int kbi_parse_rlimits(const char *spec, struct kbi_rlimit *out, int max_out, con
     size_t len = comma ? (size_t)(comma - p) : strlen(p);
     if (len > 0) {
       if (n >= max_out || parse_rlimit_item(p, len, &out[n]) != 0) {
+        if (error_at != NULL) *error_at = p;
+        return -1;
+      }
+      n++;
+    }
+    p += len;
+    if (*p == ',') p++;
+  }
+  return n;
+}
+
+/* ---------------------------------------------------------------- mapped directories */
+
+static int parse_mount_item(const char *s, size_t len, struct kbi_mount *out) {
+  const char *colon = memchr(s, ':', len);
+  if (colon == NULL || colon == s) return -1;
+  size_t tag_len = (size_t)(colon - s);
+  size_t path_len = len - tag_len - 1;
+  if (tag_len >= sizeof out->tag || path_len == 0 || path_len >= sizeof out->path || colon[1] != '/') return -1;
+  memcpy(out->tag, s, tag_len);
+  out->tag[tag_len] = '\0';
+  memcpy(out->path, colon + 1, path_len);
+  out->path[path_len] = '\0';
+  return 0;
+}
+
+int kbi_parse_mounts(const char *spec, struct kbi_mount *out, int max_out, const char **error_at) {
+  int n = 0;
+  if (error_at != NULL) *error_at = NULL;
+  if (spec == NULL) return 0;
+  const char *p = spec;
+  while (*p != '\0') {
+    const char *comma = strchr(p, ',');
+    size_t len = comma ? (size_t)(comma - p) : strlen(p);
+    if (len > 0) {
+      if (n >= max_out || parse_mount_item(p, len, &out[n]) != 0) {
         if (error_at != NULL) *error_at = p;
         return -1;
       }

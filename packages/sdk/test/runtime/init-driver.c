@@ -92,6 +92,7 @@ static int cmd_config(int argc, char **argv) {
   SHOW(block_fstype);
   SHOW(block_options);
   SHOW(control_socket);
+  SHOW(mounts);
   printf("control_port=%u\n", cfg.control_port);
   return 0;
 }
@@ -161,6 +162,20 @@ static int cmd_control_var(int argc, char **argv) {
   return 0;
 }
 
+static int cmd_mounts(int argc, char **argv) {
+  if (argc < 3) return 2;
+  struct kbi_mount mounts[2];
+  const char *bad = NULL;
+  int n = kbi_parse_mounts(argv[2], mounts, 2, &bad);
+  if (n < 0) {
+    printf("error at %s\n", bad);
+    return 0;
+  }
+  printf("%d\n", n);
+  for (int i = 0; i < n; i++) printf("%s %s\n", mounts[i].tag, mounts[i].path);
+  return 0;
+}
+
 static int cmd_port(int argc, char **argv) {
   if (argc < 4) return 2;
   char dev[64];
@@ -190,6 +205,7 @@ int main(int argc, char **argv) {
   if (strcmp(c, "krun-config") == 0) return cmd_krun_config(argc, argv);
   if (strcmp(c, "control-var") == 0) return cmd_control_var(argc, argv);
   if (strcmp(c, "port") == 0) return cmd_port(argc, argv);
+  if (strcmp(c, "mounts") == 0) return cmd_mounts(argc, argv);
   if (strcmp(c, "ports-pending") == 0) return cmd_ports_pending(argc, argv);
   return 2;
 }

@@ -132,6 +132,7 @@ describe.skipIf(!canRun)("krunbox-init as PID 1 in fresh namespaces (needs root 
     expect(env).toContain("FOO=a b")
     expect(env).toContain("HOSTNAME=box1")
     expect(env).toContain("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
+    expect(env).toContain("HOME=/root")
     expect(env.filter((l) => l.startsWith("KRUN_") || l.startsWith("KRUNBOX_"))).toEqual([])
   })
 
@@ -165,6 +166,21 @@ describe.skipIf(!canRun)("krunbox-init as PID 1 in fresh namespaces (needs root 
   it("fails setup with 125 on a malformed KRUN_RLIMITS", async () => {
     const run = await runInit({ KRUN_INIT: "/bin/true", KRUN_RLIMITS: "7=10:5" }, [])
     expect(run.messages[1]).toMatchObject({ type: "error", stage: "rlimit", errno: 22 })
+    expect(exitMessage(run)).toMatchObject({ status: 125 })
+  })
+
+  it("fails setup with 125 and stage mount when a mapped dir cannot be mounted (no virtiofs tag on the host)", async () => {
+    const guestPath = path.join(tmp, "mapped", "work")
+    const run = await runInit({ KRUN_INIT: "/bin/true", KRUNBOX_MOUNTS: `krunbox0:${guestPath}` }, [])
+    expect(run.messages[1]).toMatchObject({ type: "error", stage: "mount" })
+    expect(run.messages[1]!["message"]).toContain(`krunbox0 on ${guestPath}`)
+    expect(fs.statSync(guestPath).isDirectory()).toBe(true) // mkdir -p happened first
+    expect(exitMessage(run)).toMatchObject({ status: 125 })
+  })
+
+  it("fails setup with 125 on a malformed KRUNBOX_MOUNTS", async () => {
+    const run = await runInit({ KRUN_INIT: "/bin/true", KRUNBOX_MOUNTS: "krunbox0:relative" }, [])
+    expect(run.messages[1]).toMatchObject({ type: "error", stage: "mount", errno: 22 })
     expect(exitMessage(run)).toMatchObject({ status: 125 })
   })
 

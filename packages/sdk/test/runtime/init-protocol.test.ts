@@ -151,6 +151,7 @@ describe.skipIf(!hasGcc)("krunbox-init pure functions (needs gcc on the host)", 
         "KRUN_RLIMITS=7=1:2",
         "KRUNBOX_CONTROL_PORT=1100",
         "KRUNBOX_CONTROL_SOCKET=/s",
+        "KRUNBOX_MOUNTS=krunbox0:/work",
         "KRUN_BLOCK_ROOT_DEVICE=/dev/vda",
         "HOSTNAME=box",
         "FOO=a b",
@@ -158,7 +159,7 @@ describe.skipIf(!hasGcc)("krunbox-init pure functions (needs gcc on the host)", 
       )
       expect(out.trim().split("\n")).toEqual([
         "6",
-        "HOME=/",
+        "HOME=/root",
         "TERM=linux",
         "HOSTNAME=box",
         "FOO=a b",
@@ -167,8 +168,13 @@ describe.skipIf(!hasGcc)("krunbox-init pure functions (needs gcc on the host)", 
       ])
     })
 
+    it("keeps a HOME the user set, and adds HOME=/root when there is none", () => {
+      expect(drive("env", "HOME=/home/app", "PATH=/bin").trim().split("\n")).toEqual(["2", "HOME=/home/app", "PATH=/bin"])
+      expect(drive("env", "PATH=/bin").trim().split("\n")).toEqual(["2", "PATH=/bin", "HOME=/root"])
+    })
+
     it("keeps the user's PATH and lets a later duplicate win", () => {
-      expect(drive("env", "PATH=/opt/bin", "A=1", "A=2").trim().split("\n")).toEqual(["2", "PATH=/opt/bin", "A=2"])
+      expect(drive("env", "PATH=/opt/bin", "A=1", "A=2").trim().split("\n")).toEqual(["3", "PATH=/opt/bin", "A=2", "HOME=/root"])
     })
 
     it("maps KRUN_HOME and KRUN_TERM onto HOME and TERM", () => {
@@ -181,7 +187,8 @@ describe.skipIf(!hasGcc)("krunbox-init pure functions (needs gcc on the host)", 
     })
 
     it("knows exactly which variables are control variables", () => {
-      expect(drive("control-var", "KRUN_INIT=x", "KRUN_INITX=y", "KRUN_INIT", "HOSTNAME=z").trim().split("\n")).toEqual([
+      expect(drive("control-var", "KRUNBOX_MOUNTS=a:/b", "KRUN_INIT=x", "KRUN_INITX=y", "KRUN_INIT", "HOSTNAME=z").trim().split("\n")).toEqual([
+        "KRUNBOX_MOUNTS=a:/b 1",
         "KRUN_INIT=x 1",
         "KRUN_INITX=y 0",
         "KRUN_INIT 0",
@@ -201,7 +208,8 @@ describe.skipIf(!hasGcc)("krunbox-init pure functions (needs gcc on the host)", 
         "KRUN_BLOCK_ROOT_DEVICE=/dev/vda",
         "KRUN_BLOCK_ROOT_FSTYPE=ext4",
         "KRUN_BLOCK_ROOT_OPTIONS=ro",
-        "KRUNBOX_CONTROL_PORT=2000"
+        "KRUNBOX_CONTROL_PORT=2000",
+        "KRUNBOX_MOUNTS=krunbox0:/work"
       )
       expect(out.trim().split("\n")).toEqual([
         "exec_path=/bin/echo",
@@ -212,6 +220,7 @@ describe.skipIf(!hasGcc)("krunbox-init pure functions (needs gcc on the host)", 
         "block_fstype=ext4",
         "block_options=ro",
         "control_socket=(null)",
+        "mounts=krunbox0:/work",
         "control_port=2000"
       ])
     })
@@ -251,6 +260,25 @@ describe.skipIf(!hasGcc)("krunbox-init pure functions (needs gcc on the host)", 
 
     it("skips entries too long for the buffer", () => {
       expect(drive("path", `/${"x".repeat(80)}:/ok`, "ls").trim().split("\n")).toEqual(["/ok/ls"])
+    })
+  })
+
+  describe("KRUNBOX_MOUNTS parsing", () => {
+    it("parses tag:/path entries in order", () => {
+      expect(drive("mounts", "krunbox0:/work,krunbox1:/data/in put,").trim().split("\n")).toEqual([
+        "2",
+        "krunbox0 /work",
+        "krunbox1 /data/in put"
+      ])
+    })
+
+    it.each([
+      ["a relative guest path", "krunbox0:work", "krunbox0:work"],
+      ["a missing tag", ":/work", ":/work"],
+      ["a missing colon", "krunbox0", "krunbox0"],
+      ["too many entries", "a:/a,b:/b,c:/c", "c:/c"]
+    ])("rejects %s", (_name, spec, at) => {
+      expect(drive("mounts", spec).trim()).toBe(`error at ${at}`)
     })
   })
 
