@@ -47,7 +47,8 @@ interface StopReport {
 /** Runs the real runner up to (not into) krun_start_enter and returns what it reported. */
 const stopBeforeEnter = async (config: MicroVmConfig.MicroVmConfig, options: LibkrunOptions = {}): Promise<StopReport> => {
   const messages: Array<RunnerMessage> = []
-  const session = await launchLibkrun(config, { explicit: new Set() }, {
+  // the fixture rootfs is the user's own (explicit): used in place, not copied like the default
+  const session = await launchLibkrun(config, { explicit: new Set(["rootfs"]) }, {
     ...options,
     stopBeforeEnter: true,
     onRunnerMessage: (message) => messages.push(message)
