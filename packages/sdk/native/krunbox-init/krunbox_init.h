@@ -100,6 +100,11 @@ int kbi_parse_rlimits(const char *spec, struct kbi_rlimit *out, int max_out, con
  */
 int kbi_parse_mounts(const char *spec, struct kbi_mount *out, int max_out, const char **error_at);
 
+/* ---- kernel command line ---- */
+
+/* 1 when the whitespace-separated command line has exactly this token (e.g. "tsi_hijack"). */
+int kbi_cmdline_has_token(const char *cmdline, const char *token);
+
 /* ---- mount options ---- */
 
 /* Splits "ro,noatime,data=x" into MS_* flags and the filesystem-specific data string. 0 or -1. */

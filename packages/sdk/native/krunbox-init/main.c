@@ -11,6 +11,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 #include <linux/vm_sockets.h>
 #include <net/if.h>
 #include <poll.h>
@@ -39,6 +42,7 @@
 extern char **environ;
 
 static int control_fd = -1;
+static char *read_small_file(const char *path, size_t *len_out);
 static void fail_setup(const char *stage, int err, const char *message) __attribute__((noreturn));
 static int virtiofs_root_fd = -1;
 
@@ -231,6 +235,79 @@ static void bring_up_loopback(void) {
   close(fd);
 }
 
+/*
+ * The guest kernel has a dummy0 interface. With TSI (libkrun adds "tsi_hijack" to the kernel
+ * command line) guest sockets are proxied by the VMM, but programs that look for a configured
+ * non-loopback address (getaddrinfo's AI_ADDRCONFIG) would think there is no network: give dummy0
+ * an address from TEST-NET-3 (RFC 5737), a range no real DNS server or peer uses, because TSI
+ * tries the guest's own routes first. Without TSI (scope "none") dummy0 serves nothing: remove it,
+ * so the guest has loopback only.
+ */
+#define KBI_DUMMY_IF "dummy0"
+#define KBI_DUMMY_ADDR "203.0.113.1"
+#define KBI_DUMMY_NETMASK "255.255.255.0"
+
+static void configure_dummy_interface(void) {
+  unsigned index = if_nametoindex(KBI_DUMMY_IF);
+  if (index == 0) return;
+  size_t len = 0;
+  char *cmdline = read_small_file("/proc/cmdline", &len);
+  int tsi = 0;
+  if (cmdline != NULL) {
+    char *text = realloc(cmdline, len + 1);
+    if (text != NULL) {
+      text[len] = '\0';
+      tsi = kbi_cmdline_has_token(text, "tsi_hijack");
+      cmdline = text;
+    }
+    free(cmdline);
+  }
+  if (tsi) {
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) return;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    strncpy(ifr.ifr_name, KBI_DUMMY_IF, IFNAMSIZ - 1);
+    struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+    sin->sin_family = AF_INET;
+    inet_pton(AF_INET, KBI_DUMMY_ADDR, &sin->sin_addr);
+    if (ioctl(fd, SIOCSIFADDR, &ifr) < 0) log_msg("address %s: %s", KBI_DUMMY_IF, strerror(errno));
+    sin = (struct sockaddr_in *)&ifr.ifr_netmask;
+    sin->sin_family = AF_INET;
+    inet_pton(AF_INET, KBI_DUMMY_NETMASK, &sin->sin_addr);
+    if (ioctl(fd, SIOCSIFNETMASK, &ifr) < 0) log_msg("netmask %s: %s", KBI_DUMMY_IF, strerror(errno));
+    if (ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+      ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+      if (ioctl(fd, SIOCSIFFLAGS, &ifr) < 0) log_msg("bring up %s: %s", KBI_DUMMY_IF, strerror(errno));
+    }
+    close(fd);
+    return;
+  }
+  int nl = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+  if (nl < 0) return;
+  struct {
+    struct nlmsghdr header;
+    struct ifinfomsg info;
+  } request;
+  memset(&request, 0, sizeof request);
+  request.header.nlmsg_len = NLMSG_LENGTH(sizeof request.info);
+  request.header.nlmsg_type = RTM_DELLINK;
+  request.header.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+  request.header.nlmsg_seq = 1;
+  request.info.ifi_family = AF_UNSPEC;
+  request.info.ifi_index = (int)index;
+  struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
+  if (sendto(nl, &request, request.header.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) >= 0) {
+    char ack[256];
+    struct pollfd pfd = {.fd = nl, .events = POLLIN};
+    if (poll(&pfd, 1, 1000) > 0) {
+      ssize_t got = recv(nl, ack, sizeof ack, 0);
+      (void)got; /* best effort: a kernel that keeps dummy0 only leaves an idle interface */
+    }
+  }
+  close(nl);
+}
+
 /* ---------------------------------------------------------------- mapped directories */
 
 static int mkdir_p(const char *path) {
@@ -401,6 +478,7 @@ int main(int argc, char **argv) {
   open_stdio_ports(&stdio_ports); /* early, so setup errors below reach the host's stderr */
   mount_mapped_dirs(&cfg);
   bring_up_loopback();
+  configure_dummy_interface();
   if (sethostname(cfg.hostname, strlen(cfg.hostname)) < 0) log_msg("sethostname: %s", strerror(errno));
 
   /* The workload: KRUN_INIT + argv from the kernel, else /.krun_config.json, else /bin/sh. */

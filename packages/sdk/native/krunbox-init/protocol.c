@@ -210,6 +210,20 @@ int kbi_parse_mounts(const char *spec, struct kbi_mount *out, int max_out, const
   return n;
 }
 
+/* ---------------------------------------------------------------- kernel command line */
+
+int kbi_cmdline_has_token(const char *cmdline, const char *token) {
+  size_t n = strlen(token);
+  if (cmdline == NULL || n == 0) return 0;
+  for (const char *p = cmdline; *p != '\0';) {
+    while (*p == ' ' || *p == '\t' || *p == '\n') p++;
+    const char *start = p;
+    while (*p != '\0' && *p != ' ' && *p != '\t' && *p != '\n') p++;
+    if ((size_t)(p - start) == n && strncmp(start, token, n) == 0) return 1;
+  }
+  return 0;
+}
+
 /* ---------------------------------------------------------------- mount options */
 
 int kbi_mount_options(const char *options, unsigned long *flags, char *data, size_t data_cap) {

@@ -176,6 +176,12 @@ static int cmd_mounts(int argc, char **argv) {
   return 0;
 }
 
+static int cmd_cmdline_token(int argc, char **argv) {
+  if (argc < 4) return 2;
+  printf("%d\n", kbi_cmdline_has_token(argv[2], argv[3]));
+  return 0;
+}
+
 static int cmd_port(int argc, char **argv) {
   if (argc < 4) return 2;
   char dev[64];
@@ -206,6 +212,7 @@ int main(int argc, char **argv) {
   if (strcmp(c, "control-var") == 0) return cmd_control_var(argc, argv);
   if (strcmp(c, "port") == 0) return cmd_port(argc, argv);
   if (strcmp(c, "mounts") == 0) return cmd_mounts(argc, argv);
+  if (strcmp(c, "cmdline-token") == 0) return cmd_cmdline_token(argc, argv);
   if (strcmp(c, "ports-pending") == 0) return cmd_ports_pending(argc, argv);
   return 2;
 }

@@ -282,6 +282,18 @@ describe.skipIf(!hasGcc)("krunbox-init pure functions (needs gcc on the host)", 
     })
   })
 
+  describe("kernel command line tokens (TSI detection)", () => {
+    it.each([
+      ["reboot=k panic=-1 tsi_hijack init=/init.krun\n", "tsi_hijack", "1"],
+      ["tsi_hijack_unix quiet", "tsi_hijack", "0"],
+      ["quiet tsi_hijack_unix tsi_hijack", "tsi_hijack", "1"],
+      ["KRUN_INIT=/bin/tsi_hijack", "tsi_hijack", "0"],
+      ["", "tsi_hijack", "0"]
+    ])("%j has %s: %s", (cmdline, token, expected) => {
+      expect(drive("cmdline-token", cmdline, token).trim()).toBe(expected)
+    })
+  })
+
   describe("block root mount options", () => {
     it("turns known options into flags and passes the rest as data", () => {
       expect(drive("mount-options", "ro,noatime,errors=remount-ro,defaults").trim()).toBe(
