@@ -292,7 +292,7 @@ export const report = async (options: DoctorOptions = {}): Promise<DoctorReport>
     : { path: manifest.rootfs.path, busybox: manifest.rootfs.busybox, hasShell: fs.existsSync(path.join(manifest.rootfs.path, "bin", "sh")) }
   const runsc = findRunsc() ?? null
 
-  let bootProbe: DoctorReport["bootProbe"] = { ran: false, skipped: "not requested (pass --boot-probe / bootProbe: true)", result: null }
+  let bootProbe: DoctorReport["bootProbe"] = { ran: false, skipped: "not requested (bootProbe: false)", result: null }
   if (options.bootProbe === true) {
     if (kvm.flavour === "pvm") bootProbe = { ran: false, skipped: PVM_VERDICT, result: null }
     else if (!kvmUsable) bootProbe = { ran: false, skipped: `/dev/kvm is not usable: ${kvm.detail}`, result: null }
