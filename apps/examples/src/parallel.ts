@@ -8,7 +8,7 @@ const results = await Promise.all(
   Array.from({ length: count }, (_, i) =>
     MicroVm.builder()
       .execPath("/bin/sh")
-      .args(["-c", `echo "worker ${i} says hi"; exit ${i}`])
+      .args(["-c", `echo worker ${i} says hi; exit ${i}`])
       .build()
       .run()
   )

@@ -2,12 +2,15 @@
 // Run: node src/shell-script.ts
 import { MicroVm } from "@krunbox/sdk"
 
-const script = `
-  echo "running as $(id -u) in $(pwd)"
-  echo "GREETING=$GREETING, TARGET=$TARGET"
-  test "$(pwd)" = /tmp || exit 10
-  exit 3
-`
+// One line, no double quotes: libkrun carries args on the guest kernel command line, which cannot
+// hold newlines or `"` (krunbox refuses them with a typed error that says so). Longer scripts go
+// into a file in a mapped directory (see shared-folder.ts).
+const script = [
+  "echo running as $(id -u) in $(pwd)",
+  "echo GREETING=$GREETING, TARGET=$TARGET",
+  "test $(pwd) = /tmp || exit 10",
+  "exit 3"
+].join("; ")
 const vm = MicroVm.builder()
   .execPath("/bin/sh")
   .args(["-c", script])
