@@ -14,7 +14,7 @@ import { buildLayout } from "./support/ociLayout.js"
 import { pushLayout, type RunningRegistry, startRegistry } from "./support/registry.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const esbuild = path.resolve(here, "../../../../node_modules/.bin/esbuild")
+const esbuild = path.resolve(here, "../../node_modules/.bin/esbuild")
 const nobody = 65534
 
 const skipReason = !isRoot
