@@ -59,7 +59,8 @@ export interface ExitInfo {
 
 /**
  * A VM started by `vm.spawn()`. `exited` rejects only when the VM could not be started (a typed
- * pre-boot error); a guest that fails still resolves it with its status.
+ * pre-boot error) or its guest never came up (libkrun: `GuestBootFailed`, the VMM ended before the
+ * guest init reported `ready`); a workload that fails still resolves it with its status.
  *
  * @since 0.1.0
  * @category models

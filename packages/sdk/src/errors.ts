@@ -314,6 +314,57 @@ export class EngineCrashed extends KrunboxError {
 }
 
 /**
+ * The microVM ended without its guest ever becoming ready: the VMM exited (often with 0) but the
+ * guest init never sent `ready` on the control channel, so no workload ran. A guest kernel that
+ * panics, reboots or runs out of memory before userspace ends libkrun's VMM with 0, which must not
+ * pass for the workload's status. `exitCode` is the runner's own exit code; `consoleTail` the end
+ * of what the VMM and the guest console wrote (the `consoleOutput` file when set, else the runner's
+ * stderr), empty when the log level hid everything.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class GuestBootFailed extends KrunboxError {
+  readonly _tag = "GuestBootFailed" as const
+  readonly engine: EngineName
+  readonly exitCode: number | null
+  readonly consoleTail: string
+  readonly consoleOutput: string | null
+  readonly pvmHost: boolean
+  constructor(props: {
+    readonly engine: EngineName
+    readonly exitCode: number | null
+    readonly consoleTail: string
+    readonly consoleOutput: string | null
+    readonly pvmHost: boolean
+    readonly cause?: unknown
+  }) {
+    const tail = props.consoleTail.trim().split("\n").slice(-3).join(" | ")
+    super(
+      `the ${props.engine} guest never became ready: the VMM exited with code ${props.exitCode} before the guest init reported \`ready\` (the guest kernel died, rebooted or hung before userspace)${tail === "" ? "" : `: ${tail}`}`,
+      { cause: props.cause }
+    )
+    this.engine = props.engine
+    this.exitCode = props.exitCode
+    this.consoleTail = props.consoleTail
+    this.consoleOutput = props.consoleOutput
+    this.pvmHost = props.pvmHost
+  }
+  get hint(): string {
+    if (this.pvmHost) {
+      return "this host's /dev/kvm is PVM (kvm_pvm), which cannot boot standard guest kernels: use engine \"gvisor\" (or \"auto\"), or a host with hardware KVM; `krunbox doctor` has the diagnosis"
+    }
+    const see = this.consoleOutput === null
+      ? "rerun with `--console-output FILE` (consoleOutput(path)) and logLevel(5) to see the guest kernel's messages"
+      : `read the guest kernel's messages in ${this.consoleOutput}; logLevel(5) adds the VMM's`
+    return `${see}; too little memory (ramMib) makes the kernel panic before userspace; \`krunbox doctor\` runs the boot probe`
+  }
+  static override isInstance(u: unknown): u is GuestBootFailed {
+    return hasTag(u, "GuestBootFailed")
+  }
+}
+
+/**
  * An image rootfs was asked to run its own command, but the image defines neither Entrypoint
  * nor Cmd and the builder got no execPath or args.
  *

@@ -28,6 +28,7 @@ export {
   EngineCrashed,
   type EngineName,
   EngineUnavailable,
+  GuestBootFailed,
   ImageHasNoCommand,
   KrunboxError,
   KvmIsPvm,

@@ -5,11 +5,12 @@
  * `krun_start_enter` is proven with the runner's stop-before-enter mode, plus the PVM diagnosis.
  * The full-boot tests at the end run by themselves wherever the boot probe succeeds.
  */
-import { MicroVmConfig, Rootfs } from "@krunbox/core"
+import { EnvPair, MicroVmConfig, Rootfs } from "@krunbox/core"
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
+  GuestBootFailed,
   KvmIsPvm,
   KvmUnavailable,
   MicroVm,
@@ -196,6 +197,69 @@ describe.skipIf(skipReason !== "")(`libkrun engine up to krun_start_enter${skipR
     expect(ownTempDirs()).toEqual([])
   })
 
+  describe("how the end of a booted VM is read (a stand-in runner that plays the VMM's part)", () => {
+    // Marshalling only: a script in the runner's place reads the request on fd 3, reports
+    // `entering` on fd 4, writes the given guest lines to the control socket as libkrun's vsock
+    // muxer would, and exits with the given code as soon as they are written.
+    const fakeVmm = async (guestLines: ReadonlyArray<object>, exitCode: number, initSendsReady = true) => {
+      const script = join(fixture.dir, `fake-vmm-${guestLines.length}-${exitCode}.mjs`)
+      writeFileSync(script, [
+        "import { readFileSync, writeSync } from \"node:fs\"",
+        "import { connect } from \"node:net\"",
+        "const request = JSON.parse(readFileSync(3, \"utf8\"))",
+        "writeSync(4, JSON.stringify({ type: \"entering\", calls: [], rssBytes: 1, uptimeMs: 1 }) + \"\\n\")",
+        `const lines = ${JSON.stringify(guestLines.map((line) => JSON.stringify(line)))}`,
+        `if (lines.length === 0) process.exit(${exitCode})`,
+        "const socket = connect(request.controlSocket, () => {",
+        `  socket.end(lines.map((line) => line + "\\n").join(""), () => process.exit(${exitCode}))`,
+        "})"
+      ].join("\n"))
+      const kvm = join(fixture.dir, "fake-kvm")
+      writeFileSync(kvm, "")
+      const noModules = join(fixture.dir, "no-modules")
+      mkdirSync(noModules, { recursive: true })
+      const saved = process.env["KRUNBOX_RUNNER"]
+      process.env["KRUNBOX_RUNNER"] = script
+      try {
+        const session = await launchLibkrun(vm().execPath("/bin/true").build().config, { explicit: new Set(["rootfs"]) }, {
+          kvmPath: kvm,
+          sysModuleDir: noModules,
+          initSendsReady
+        })
+        session.stdout.resume()
+        session.stderr.resume()
+        return await session.ended
+      } finally {
+        if (saved === undefined) delete process.env["KRUNBOX_RUNNER"]
+        else process.env["KRUNBOX_RUNNER"] = saved
+      }
+    }
+    const ready = { v: 1, type: "ready", agent: "krunbox-init/0.1.0", uptime_ms: 1 }
+
+    it("a VMM exit 0 without `ready` is GuestBootFailed with the exit code and a hint", async () => {
+      const end = await fakeVmm([], 0)
+      expect(end._tag).toBe("Failed")
+      const error = (end as Extract<typeof end, { _tag: "Failed" }>).error
+      expect(GuestBootFailed.isInstance(error)).toBe(true)
+      expect(error).toMatchObject({ _tag: "GuestBootFailed", engine: "libkrun", exitCode: 0, consoleOutput: null, pvmHost: false })
+      expect((error as GuestBootFailed).hint).toContain("--console-output")
+      expect(ownTempDirs()).toEqual([])
+    })
+
+    it("`ready` and `exit` written right before the VMM exits are read before deciding", async () => {
+      expect(await fakeVmm([ready, { v: 1, type: "exit", status: 7, signal: null }], 7)).toEqual({ _tag: "Exited", status: 7 })
+      expect(await fakeVmm([ready], 0)).toEqual({ _tag: "Exited", status: 0 })
+    })
+
+    it("the init's `exit` status wins over a VMM exit code that disagrees", async () => {
+      expect(await fakeVmm([ready, { v: 1, type: "exit", status: 3, signal: null }], 0)).toEqual({ _tag: "Exited", status: 3 })
+    })
+
+    it("with an init that never speaks the protocol (a system libkrun), the VMM's code is the status", async () => {
+      expect(await fakeVmm([], 4, false)).toEqual({ _tag: "Exited", status: 4 })
+    })
+  })
+
   it("a missing /dev/kvm is its own typed error, raised before any process is spawned", async () => {
     const error = await launchLibkrun(vm().execPath("/bin/true").build().config, { explicit: new Set() }, { kvmPath: "/nonexistent/kvm" })
       .catch((e: unknown) => e)
@@ -305,6 +369,55 @@ describe.skipIf(bootSkip !== "")(`libkrun engine, full boot${bootSkip === "" ? "
     expect(await sh(`exit ${status}`).build().run()).toMatchObject({ status, signal: null, engine: "libkrun" })
   })
 
+  it("start() returns the guest's status", async () => {
+    expect(await sh("exit 3").build().start()).toBe(3)
+  })
+
+  it("readiness arrives before the exit status", async () => {
+    const order: Array<string> = []
+    const session = await launchLibkrun(sh("exit 5").build().config, { explicit: new Set(["rootfs"]) }, {
+      onGuestMessage: (message) => order.push(`guest ${message.type}`)
+    })
+    session.onReady(() => order.push("onReady"))
+    session.stdout.resume()
+    session.stderr.resume()
+    const end = await session.ended
+    order.push(`ended ${end._tag === "Exited" ? end.status : end._tag}`)
+    expect(order).toEqual(["guest ready", "onReady", "guest exit", "ended 5"])
+    const result = await sh("exit 0").build().run()
+    expect(result.timings.readyMs).not.toBeNull()
+    expect(result.timings.readyMs!).toBeLessThan(result.timings.totalMs)
+  })
+
+  it("a guest kernel that never reaches userspace is GuestBootFailed, not exit 0", async () => {
+    // An empty rootfs and the kernel parameter init=/nonexistent: env entries are kernel
+    // command-line words placed after libkrun's init=/init.krun, so this one wins, the kernel finds
+    // no init at all and panics, and libkrun's VMM exits 0 without any guest userspace. Core
+    // refuses `init` as an env name for exactly that reason, so the config is made unvalidated.
+    const empty = join(fixture.dir, "empty-rootfs")
+    mkdirSync(empty, { recursive: true })
+    const consoleLog = join(fixture.dir, "never-ready-console.log")
+    const config = MicroVmConfig.make({
+      rootfs: Rootfs.native(empty),
+      execPath: "/bin/true",
+      env: [EnvPair.make("init", "/nonexistent")],
+      consoleOutput: consoleLog
+    })
+    const session = await launchLibkrun(config, { explicit: new Set(["rootfs"]) })
+    session.stdout.resume()
+    session.stderr.resume()
+    const end = await session.ended
+    const error = end._tag === "Failed" ? end.error : end
+    expect(GuestBootFailed.isInstance(error)).toBe(true)
+    expect(error).toMatchObject({ _tag: "GuestBootFailed", engine: "libkrun", exitCode: 0, consoleOutput: consoleLog })
+    // seen in L1: "Kernel panic - not syncing: Requested init /nonexistent failed (error -2)."
+    expect((error as GuestBootFailed).consoleTail).toContain("Kernel panic")
+    expect((error as GuestBootFailed).message).toContain("Kernel panic")
+    expect((error as GuestBootFailed).hint).toContain(consoleLog)
+    expect(ownVmProcesses()).toEqual([])
+    expect(ownTempDirs()).toEqual([])
+  })
+
   it("reports 127 for a missing program and 128+n for a signal", async () => {
     expect((await MicroVm.builder().rootfs(fixture.rootfs).engine("libkrun").execPath("/no/such").build().run()).status).toBe(127)
     expect((await sh("kill -KILL $$").build().run()).status).toBe(137)
@@ -342,7 +455,12 @@ describe.skipIf(bootSkip !== "")(`libkrun engine, full boot${bootSkip === "" ? "
   })
 
   it("runs 8 VMs at once", async () => {
-    const results = await Promise.all(Array.from({ length: 8 }, (_, index) => sh(`exit ${index}`).build().run()))
-    expect(results.map((result) => result.status)).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+    const settled = await Promise.allSettled(
+      Array.from({ length: 8 }, (_, index) => sh(`exit ${index}`).consoleOutput(join(fixture.dir, `eight-${index}.log`)).build().run())
+    )
+    settled.forEach((outcome, index) => {
+      if (outcome.status === "rejected") console.log(`VM ${index} failed: ${String(outcome.reason)}\n${(outcome.reason as GuestBootFailed).consoleTail ?? ""}`)
+    })
+    expect(settled.map((outcome) => (outcome.status === "fulfilled" ? outcome.value.status : String(outcome.reason)))).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
   })
 })

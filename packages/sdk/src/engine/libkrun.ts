@@ -8,19 +8,21 @@
  * dir, mapped to vsock port 1100.
  */
 import { spawn } from "node:child_process"
-import { existsSync } from "node:fs"
+import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { PassThrough, type Readable, type Writable } from "node:stream"
 import { fileURLToPath } from "node:url"
-import { EngineCrashed, EngineUnavailable, PreBootFailure } from "../errors.js"
+import { EngineCrashed, EngineUnavailable, GuestBootFailed, PreBootFailure } from "../errors.js"
 import type { VmConfig } from "../internal/config.js"
 import { type ControlServer, type GuestMessage, listenControl } from "../internal/controlSocket.js"
-import { checkKvmAccess, checkNotPvm } from "../internal/hostChecks.js"
+import { checkKvmAccess, checkNotPvm, isPvmHost } from "../internal/hostChecks.js"
 import { type OverlayPlan, prepareOverlay } from "../internal/overlay.js"
 import { nativeRootPath } from "../internal/rootfsPath.js"
 import type { RunnerMessage } from "../internal/runnerProtocol.js"
+import { readManifest } from "../internal/runtimeManifest.js"
 import { makeVmTempDir, removeTree } from "../internal/tempDirs.js"
 import type { Engine, EngineEnd, EngineSession, LaunchOptions } from "./Engine.js"
+import { locateLibrary } from "./libraries.js"
 import { checkLibkrunSupport, runnerRequest } from "./libkrunPlan.js"
 
 /** @internal */
@@ -42,6 +44,43 @@ export interface LibkrunOptions {
   readonly onRunnerMessage?: (message: RunnerMessage) => void
   /** Sees every guest control message. */
   readonly onGuestMessage?: (message: GuestMessage) => void
+  /**
+   * Whether the guest's init speaks the control protocol (sends `ready`), so that a VMM exit
+   * without `ready` is a failed boot. Default: true when the libkrun that will be loaded is the one
+   * `krunbox setup` built with krunbox-init embedded (runtime.json's `init.embeddedInLibkrun`).
+   */
+  readonly initSendsReady?: boolean
+}
+
+/**
+ * A system libkrun embeds libkrun's own init, which never sends `ready`: only the libkrun that
+ * setup built around krunbox-init lets "no ready" mean "no boot".
+ */
+const initSendsReady = (libkrunPath: string | undefined): boolean => {
+  const manifest = readManifest()
+  if (manifest._tag !== "Found" || !manifest.manifest.init.embeddedInLibkrun) return false
+  const located = locateLibrary("libkrun", libkrunPath)
+  return located !== undefined && resolve(located) === resolve(manifest.manifest.libkrun.path)
+}
+
+const TAIL_BYTES = 4096
+
+/** The last bytes of a file (the guest console), or "" when it cannot be read. */
+const fileTail = (path: string): string => {
+  try {
+    const fd = openSync(path, "r")
+    try {
+      const size = fstatSync(fd).size
+      const length = Math.min(size, TAIL_BYTES)
+      const buffer = Buffer.alloc(length)
+      readSync(fd, buffer, 0, length, size - length)
+      return buffer.toString("utf8")
+    } finally {
+      closeSync(fd)
+    }
+  } catch {
+    return ""
+  }
 }
 
 /**
@@ -94,6 +133,7 @@ export const launchLibkrun = async (
   if (options.stopBeforeEnter !== true) checkNotPvm(options.sysModuleDir)
   checkLibkrunSupport(config)
   const runner = runnerPath()
+  const expectReady = options.stopBeforeEnter !== true && (options.initSendsReady ?? initSendsReady(options.libkrunPath))
 
   const tempDir = makeVmTempDir()
   let overlay: OverlayPlan | undefined
@@ -130,9 +170,11 @@ export const launchLibkrun = async (
       ready = true
       for (const listener of readyListeners.splice(0)) listener()
     }
+    let guestExit: { readonly status: number } | undefined
     control.onMessage((message) => {
       options.onGuestMessage?.(message)
       if (message.type === "ready") markReady()
+      else if (message.type === "exit" && typeof message.status === "number") guestExit = { status: message.status }
     })
 
     let entered = false
@@ -180,6 +222,9 @@ export const launchLibkrun = async (
               setTimeout(done, 500).unref()
             }
           })
+          // the guest's messages may still sit unread in the socket when the runner is gone;
+          // ordering on the one connection guarantees `ready` is read before `exit`
+          if (entered) await serverToClose.drain(2_000)
           await serverToClose.close()
           overlay?.cleanup()
           removeTree(tempDir)
@@ -190,8 +235,25 @@ export const launchLibkrun = async (
             end = { _tag: "Signaled", signal }
           } else if (preBoot !== undefined) {
             end = { _tag: "Failed", error: new PreBootFailure({ engine: "libkrun", stage: preBoot.stage, failure: preBoot.error }) }
-          } else if (entered || stopped) {
+          } else if (stopped) {
             end = { _tag: "Exited", status: code ?? 0 }
+          } else if (entered && expectReady && !ready) {
+            const consoleTail = config.consoleOutput === undefined ? "" : fileTail(config.consoleOutput)
+            end = {
+              _tag: "Failed",
+              error: new GuestBootFailed({
+                engine: "libkrun",
+                exitCode: code,
+                consoleTail: consoleTail === "" ? stderrTail : consoleTail,
+                consoleOutput: config.consoleOutput ?? null,
+                pvmHost: isPvmHost(options.sysModuleDir)
+              })
+            }
+          } else if (entered) {
+            // The init's `exit` is the workload's status as the init saw it; the runner's code is
+            // the same status after one more hop (ioctl 0x7602 → VMM `_exit`), which only fails
+            // when the guest dies after sending `exit`. Trust the message, ignore a mismatch.
+            end = { _tag: "Exited", status: guestExit?.status ?? code ?? 0 }
           } else {
             end = { _tag: "Failed", error: new EngineCrashed({ engine: "libkrun", exitCode: code, signal: null, stderrTail }) }
           }
