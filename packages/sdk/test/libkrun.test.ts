@@ -454,13 +454,23 @@ describe.skipIf(bootSkip !== "")(`libkrun engine, full boot${bootSkip === "" ? "
     expect(ownTempDirs()).toEqual([])
   })
 
-  it("runs 8 VMs at once", async () => {
-    const settled = await Promise.allSettled(
-      Array.from({ length: 8 }, (_, index) => sh(`exit ${index}`).consoleOutput(join(fixture.dir, `eight-${index}.log`)).build().run())
-    )
-    settled.forEach((outcome, index) => {
-      if (outcome.status === "rejected") console.log(`VM ${index} failed: ${String(outcome.reason)}\n${(outcome.reason as GuestBootFailed).consoleTail ?? ""}`)
-    })
-    expect(settled.map((outcome) => (outcome.status === "fulfilled" ? outcome.value.status : String(outcome.reason)))).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+  // In the emulated-SVM L1 (`pnpm test:boot`), about 1 in 25 guests triple-faults early in boot
+  // (KVM_EXIT_SHUTDOWN, VMM exit 0, no `ready`) when 8 boot at once, whatever their memory; none
+  // did in 80 boots at 2 or 4 at once, nor in any sequential boot: an artefact of L1's software-
+  // emulated SVM under oversubscription (docs/boot-l1.md), so L1 boots them in waves of 4.
+  const inL1 = process.env["KRUNBOX_IN_L1"] === "1"
+  const atOnce = inL1 ? 4 : 8
+  it(inL1 ? "runs 8 VMs, 4 at a time (8 at once triple-faults some guests in the emulated-SVM L1, see docs/boot-l1.md)" : "runs 8 VMs at once", async () => {
+    const outcomes: Array<number | string | null> = []
+    for (let first = 0; first < 8; first += atOnce) {
+      const wave = await Promise.allSettled(
+        Array.from({ length: atOnce }, (_, offset) => first + offset).map((index) =>
+          sh(`exit ${index}`).consoleOutput(join(fixture.dir, `eight-${index}.log`)).build().run()
+        )
+      )
+      outcomes.push(...wave.map((outcome) => (outcome.status === "fulfilled" ? outcome.value.status : String(outcome.reason))))
+    }
+    expect(outcomes).toEqual([0, 1, 2, 3, 4, 5, 6, 7])
+    expect(ownVmProcesses()).toEqual([])
   })
 })
