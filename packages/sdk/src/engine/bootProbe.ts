@@ -83,7 +83,7 @@ export const probeBoot = async (timeoutMs = 30_000): Promise<BootProbeResult> =>
         booted: false,
         ready,
         status: end.status,
-        reason: `the probe workload should exit ${PROBE_STATUS} but the VM ended with ${end.status} (a guest kernel panic or reboot ends with 0)`,
+        reason: `the probe workload should exit ${PROBE_STATUS} but the VM ended with ${end.status}${ready ? "" : " (without its init reporting ready: with a system libkrun a kernel panic or reboot ends with 0)"}`,
         ms
       }
     }
