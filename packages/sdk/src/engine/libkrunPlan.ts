@@ -32,6 +32,13 @@ export const mountsEnvReserve = (mappedDirs: ReadonlyArray<PathPair.PathPair>): 
 /**
  * Refuses what libkrun 1.19 cannot enforce, naming the option.
  */
+/**
+ * The smallest guest memory libkrun is asked for. Below ~37 MiB libkrun 1.19 panics while loading
+ * libkrunfw's kernel ("Kernel doesn't fit in RAM") and aborts the runner; 64 MiB leaves the
+ * kernel room to reach userspace.
+ */
+export const LIBKRUN_MIN_MEMORY_MIB = 64
+
 export const checkLibkrunSupport = (config: VmConfig): void => {
   const refuse = (option: string, value: unknown, why: string, fix: string): never => {
     throw new UnsupportedOption({ engine: "libkrun", option, value, why, fix })
@@ -39,6 +46,10 @@ export const checkLibkrunSupport = (config: VmConfig): void => {
   if (config.scope === "group" || config.scope === "public") {
     refuse("scope", config.scope, "libkrun 1.19's TSI networking has no address filter, so the scope cannot be enforced",
       "use scope \"none\" or \"any\"")
+  }
+  if (config.memoryMib < LIBKRUN_MIN_MEMORY_MIB) {
+    refuse("memoryMib", config.memoryMib, `libkrunfw's guest kernel needs at least ${LIBKRUN_MIN_MEMORY_MIB} MiB to boot (below ~37 MiB libkrun aborts)`,
+      `give the VM at least ${LIBKRUN_MIN_MEMORY_MIB} MiB (the default is 1024)`)
   }
   if (config.ip !== undefined) refuse("ip", config.ip, "TSI networking gives the guest no interface to address", "leave ip unset")
   if (config.subnet !== undefined) refuse("subnet", config.subnet, "TSI networking gives the guest no interface or subnet", "leave subnet unset")
