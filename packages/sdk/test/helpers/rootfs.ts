@@ -1,12 +1,13 @@
 import { execFileSync } from "node:child_process"
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs"
+import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-/** busybox-static on the host (Debian: apt-get install busybox-static). */
-export const busybox = process.env["KRUNBOX_TEST_BUSYBOX"] ?? "/bin/busybox"
+import { busyboxMissingReason, busyboxPath } from "./busybox.js"
 
-export const hasBusybox = existsSync(busybox)
+export const busybox = busyboxPath
+
+export const hasBusybox = busyboxMissingReason === undefined
 
 /**
  * A minimal rootfs: a static busybox and its applets as symlinks, plus the usual mount points.

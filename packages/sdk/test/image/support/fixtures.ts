@@ -8,7 +8,8 @@ import * as fs from "node:fs"
 import type { ImageSpec } from "./ociLayout.js"
 import type { TarInput } from "./tarWriter.js"
 
-export const busyboxPath = "/bin/busybox"
+export { busyboxPath } from "../../helpers/busybox.js"
+import { busyboxPath } from "../../helpers/busybox.js"
 
 export const busyboxAvailable = (): boolean => fs.existsSync(busyboxPath)
 

@@ -13,7 +13,7 @@ import { ensureRegistryTools } from "./registry.js"
 export const registrySkipReason = (): string | undefined => {
   const tools = ensureRegistryTools()
   if (tools !== undefined) return tools
-  if (!busyboxAvailable()) return "needs /bin/busybox (Debian package busybox-static) to build the test image"
+  if (!busyboxAvailable()) return "needs a static busybox to build the test image: run `bin/krunbox setup` (or apt-get install busybox-static)"
   return undefined
 }
 
