@@ -21,7 +21,11 @@ if (!existsSync(join(rootfs, "usr/bin/python3"))) {
   }
   if (spawnSync("sh", ["-c", "command -v debootstrap"]).status !== 0) {
     console.log("installing debootstrap (apt-get install -y debootstrap)")
-    sh("apt-get", ["install", "-y", "-q", "debootstrap"])
+    // a fresh machine may have empty package lists: refresh them once and retry
+    if (spawnSync("apt-get", ["install", "-y", "-q", "debootstrap"], { stdio: "inherit" }).status !== 0) {
+      sh("apt-get", ["update", "-q"])
+      sh("apt-get", ["install", "-y", "-q", "debootstrap"])
+    }
   }
   // debootstrap uses the mirror this system's apt already uses, so nothing here names a host
   const mirror = spawnSync("sh", ["-c", "grep -rhoE '^(URIs:|deb) *[^ ]+' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n1 | awk '{print $2}'"], { encoding: "utf8" }).stdout.trim()
