@@ -100,6 +100,14 @@ suite(`krunbox pull, images, rmi and run IMAGE${skipReason ? ` (skipped: ${skipR
     expect(runsOfThisTest().filter((dir) => dir.startsWith(`${result.pid}-`))).toEqual([])
   })
 
+  it("run localhost:PORT/busybox:latest -- /bin/echo hi works as written in the issue (plain HTTP for loopback)", () => {
+    const localhostRef = `${registry!.host.replace(/^127\.0\.0\.1:/, "localhost:")}/busybox:latest`
+    const result = krunbox(["run", localhostRef, "--", "/bin/echo", "hi"])
+    expect(result.stdout, result.stderr).toBe("hi\n")
+    expect(result.status).toBe(0)
+    krunbox(["rmi", localhostRef])
+  })
+
   it("run IMAGE:TAG alone pulls the image and runs its own command with its Env and WorkingDir", () => {
     const result = krunbox(["run", ref("own:1")])
     expect(result.stderr).toContain(`[pull] resolving ${ref("own:1")}`)
