@@ -78,8 +78,9 @@ describe("no orphans when the parent is SIGKILLed", () => {
     expect(before.length).toBeGreaterThanOrEqual(3)
     await killAndWait(child)
     expect(await eventually(() => processesMentioning(vmDirs).length === 0 && before.every(isDead))).toBe(true)
-    // the next krunbox process removes what the dead one could not
-    expect(ownTempDirs(pid).length).toBe(1)
+    // the next krunbox process removes what the dead one could not (another test file's VM may
+    // already have swept it: every krunbox start sweeps the temp dirs of dead processes)
+    expect(ownTempDirs(pid).length).toBeLessThanOrEqual(1)
     sweepStaleTempDirs()
     expect(ownTempDirs(pid)).toEqual([])
     expect(ownCgroups(pid)).toEqual([])
