@@ -24,6 +24,7 @@ import { ensureLibkrun } from "./internal/libkrunStep.js"
 import { ensureLibkrunfw } from "./internal/libkrunfwStep.js"
 import type { ProgressListener, SetupProgress, SetupStep, StepContext } from "./internal/progress.js"
 import { ensureRootfs } from "./internal/rootfsStep.js"
+import { pruneSuperseded } from "./internal/prune.js"
 import { ensureRunsc } from "./internal/runscStep.js"
 import { KrunboxError } from "../errors.js"
 import * as Manifest from "./Manifest.js"
@@ -103,6 +104,7 @@ export const runEffect = (options: SetupOptions = {}): Effect.Effect<Manifest.Ru
         runsc
       }
       yield* Manifest.write(paths.manifest, manifest)
+      yield* Effect.sync(() => pruneSuperseded(paths, manifest))
       return manifest
     })
   )

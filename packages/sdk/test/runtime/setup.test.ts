@@ -42,6 +42,18 @@ describe("Setup (real native runtime in the default cache)", () => {
     expect(again).toEqual(manifest)
   })
 
+  it("removes the builds a newer setup superseded, and keeps the current ones", async () => {
+    const root = path.dirname(path.dirname(manifest.init.path))
+    const stale = [path.join(root, "init", "000000000000"), path.join(root, "libkrun", "1.19.0-000000000000")]
+    for (const dir of stale) fs.mkdirSync(dir, { recursive: true })
+    fs.writeFileSync(path.join(stale[1]!, "libkrun.so"), "an older build")
+    const again = await Setup.run()
+    for (const dir of stale) expect(fs.existsSync(dir)).toBe(false)
+    for (const file of [again.init.path, again.libkrun.path, again.libkrunfw.path, again.rootfs.path]) {
+      expect(fs.existsSync(file)).toBe(true)
+    }
+  })
+
   it("ensure() returns the recorded manifest without running anything", async () => {
     const events: Array<Setup.SetupProgress> = []
     expect(await Setup.ensure({ onProgress: (e) => events.push(e) })).toEqual(manifest)
