@@ -153,23 +153,33 @@ static int parse_rlimit_item(const char *s, size_t len, struct kbi_rlimit *out) 
   return 0;
 }
 
+/* Steps through a comma-separated list, skipping empty items: 1 and the next item, or 0 at the end. */
+static int next_list_item(const char **cursor, const char **item, size_t *len) {
+  const char *p = *cursor;
+  while (*p == ',') p++;
+  if (*p == '\0') {
+    *cursor = p;
+    return 0;
+  }
+  const char *comma = strchr(p, ',');
+  *item = p;
+  *len = comma ? (size_t)(comma - p) : strlen(p);
+  *cursor = p + *len;
+  return 1;
+}
+
 int kbi_parse_rlimits(const char *spec, struct kbi_rlimit *out, int max_out, const char **error_at) {
   int n = 0;
+  const char *item;
+  size_t len;
   if (error_at != NULL) *error_at = NULL;
   if (spec == NULL) return 0;
-  const char *p = spec;
-  while (*p != '\0') {
-    const char *comma = strchr(p, ',');
-    size_t len = comma ? (size_t)(comma - p) : strlen(p);
-    if (len > 0) {
-      if (n >= max_out || parse_rlimit_item(p, len, &out[n]) != 0) {
-        if (error_at != NULL) *error_at = p;
-        return -1;
-      }
-      n++;
+  while (next_list_item(&spec, &item, &len)) {
+    if (n >= max_out || parse_rlimit_item(item, len, &out[n]) != 0) {
+      if (error_at != NULL) *error_at = item;
+      return -1;
     }
-    p += len;
-    if (*p == ',') p++;
+    n++;
   }
   return n;
 }
@@ -191,21 +201,16 @@ static int parse_mount_item(const char *s, size_t len, struct kbi_mount *out) {
 
 int kbi_parse_mounts(const char *spec, struct kbi_mount *out, int max_out, const char **error_at) {
   int n = 0;
+  const char *item;
+  size_t len;
   if (error_at != NULL) *error_at = NULL;
   if (spec == NULL) return 0;
-  const char *p = spec;
-  while (*p != '\0') {
-    const char *comma = strchr(p, ',');
-    size_t len = comma ? (size_t)(comma - p) : strlen(p);
-    if (len > 0) {
-      if (n >= max_out || parse_mount_item(p, len, &out[n]) != 0) {
-        if (error_at != NULL) *error_at = p;
-        return -1;
-      }
-      n++;
+  while (next_list_item(&spec, &item, &len)) {
+    if (n >= max_out || parse_mount_item(item, len, &out[n]) != 0) {
+      if (error_at != NULL) *error_at = item;
+      return -1;
     }
-    p += len;
-    if (*p == ',') p++;
+    n++;
   }
   return n;
 }
