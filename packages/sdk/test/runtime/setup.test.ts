@@ -42,16 +42,22 @@ describe("Setup (real native runtime in the default cache)", () => {
     expect(again).toEqual(manifest)
   })
 
-  it("removes the builds a newer setup superseded, and keeps the current ones", async () => {
-    const root = path.dirname(path.dirname(manifest.init.path))
-    const stale = [path.join(root, "init", "000000000000"), path.join(root, "libkrun", "1.19.0-000000000000")]
-    for (const dir of stale) fs.mkdirSync(dir, { recursive: true })
-    fs.writeFileSync(path.join(stale[1]!, "libkrun.so"), "an older build")
+  it("keeps the current builds and the two newest older ones, and removes the rest", async () => {
+    // <cache>/init/<sha>/krunbox-init
+    const initDir = path.dirname(path.dirname(manifest.init.path))
+    const olds = ["00000000000a", "00000000000b", "00000000000c"].map((name, i) => {
+      const dir = path.join(initDir, name)
+      fs.mkdirSync(dir, { recursive: true })
+      // a before b before c, all older than anything a real setup made
+      fs.utimesSync(dir, new Date(1_000_000 + i * 1000), new Date(1_000_000 + i * 1000))
+      return dir
+    })
     const again = await Setup.run()
-    for (const dir of stale) expect(fs.existsSync(dir)).toBe(false)
+    expect(fs.existsSync(olds[0]!)).toBe(false)
     for (const file of [again.init.path, again.libkrun.path, again.libkrunfw.path, again.rootfs.path]) {
       expect(fs.existsSync(file)).toBe(true)
     }
+    for (const dir of olds) fs.rmSync(dir, { recursive: true, force: true })
   })
 
   it("ensure() returns the recorded manifest without running anything", async () => {
