@@ -6,7 +6,8 @@
  */
 import { Image } from "@krunbox/sdk"
 import { spawn, spawnSync } from "node:child_process"
-import { existsSync, readdirSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -27,8 +28,13 @@ import {
 
 const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
 
+// a private image store: this file's pulls, runs and removals neither see nor leave anything in
+// the user's (the runtime cache itself is shared: setting it up is what takes minutes)
+const store = mkdtempSync(join(tmpdir(), "krunbox-cli-images-"))
+const env = { ...process.env, KRUNBOX_IMAGE_STORE: store }
+
 const krunbox = (args: ReadonlyArray<string>, timeout = 120_000) =>
-  spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", input: "", timeout })
+  spawnSync(process.execPath, [bin, ...args], { encoding: "utf8", input: "", timeout, env })
 
 const runsc = spawnSync("runsc", ["--version"], { stdio: "ignore" }).status === 0
 const skipReason = registrySkipReason() ?? (runsc ? undefined : "runsc (Debian package runsc) is not installed")
@@ -43,7 +49,7 @@ suite(`krunbox pull, images, rmi and run IMAGE${skipReason ? ` (skipped: ${skipR
     "own:1": [runnableBusybox({ Env: ["PATH=/bin", "WHO=image"], Cmd: ["sh", "-c", "echo $WHO command in $(pwd)"], WorkingDir: "/tmp" })]
   }
   const runsOfThisTest = () => {
-    const runs = join(Image.defaultCacheDir(), "images", "runs")
+    const runs = join(store, "runs")
     return existsSync(runs) ? readdirSync(runs) : []
   }
 
@@ -62,11 +68,10 @@ suite(`krunbox pull, images, rmi and run IMAGE${skipReason ? ` (skipped: ${skipR
 
   afterAll(async () => {
     if (registry !== undefined) {
-      // leave the shared cache as it was, whatever the tests did
-      krunbox(["rmi", ...Object.keys(images).map(ref)])
       await registry.stop()
     }
     removeDir(work)
+    removeDir(store)
   })
 
   it("pull downloads every layer with a line per layer, and prints the reference and digest", () => {
@@ -124,7 +129,8 @@ suite(`krunbox pull, images, rmi and run IMAGE${skipReason ? ` (skipped: ${skipR
 
   it("stops an image workload on SIGINT, exits 130 and removes its private rootfs", async () => {
     const child = spawn(process.execPath, [bin, "run", ref("busybox:latest"), "--", "/bin/sh", "-c", "echo started; exec busybox sleep 300"], {
-      stdio: ["ignore", "pipe", "pipe"]
+      stdio: ["ignore", "pipe", "pipe"],
+      env
     })
     await new Promise<void>((resolve) => child.stdout.once("data", () => resolve()))
     expect(runsOfThisTest().filter((dir) => dir.startsWith(`${child.pid}-`))).toHaveLength(1)

@@ -189,7 +189,10 @@ export interface RemoveResult {
  * @category models
  */
 export interface ImageStoreOptions {
-  /** krunbox cache root; the store lives in `<cacheDir>/images`. Default {@link defaultCacheDir} */
+  /**
+   * krunbox cache root; the store lives in `<cacheDir>/images`. Default: `$KRUNBOX_IMAGE_STORE`
+   * (the store's own folder, e.g. for hermetic tests), else `<defaultCacheDir()>/images`
+   */
   readonly cacheDir?: string | undefined
   /** Docker client config with registry credentials; default `$DOCKER_CONFIG/config.json` or `~/.docker/config.json` */
   readonly dockerConfigPath?: string | undefined
@@ -305,7 +308,9 @@ export class ImageStore {
   private overlayWorks: boolean | undefined
 
   private constructor(options: ImageStoreOptions) {
-    this.root = path.join(options.cacheDir ?? defaultCacheDir(), "images")
+    this.root = options.cacheDir !== undefined
+      ? path.join(options.cacheDir, "images")
+      : process.env["KRUNBOX_IMAGE_STORE"] || path.join(defaultCacheDir(), "images")
     this.blobs = new BlobStore(this.root)
     this.refsDir = path.join(this.root, "refs")
     this.basesDir = path.join(this.root, "rootfs")
