@@ -14,10 +14,11 @@ import {
   KrunLogStyle
 } from "./Constants.js"
 import { type DiscoveryOptions, discover } from "./Discovery.js"
+import { LoadedLibrary } from "./internal/LoadedLibrary.js"
 import { InvalidArgument } from "./errors/InvalidArgument.js"
 import { KrunError } from "./errors/KrunError.js"
 import { LibkrunfwPreloadTooLate } from "./errors/LibkrunfwPreloadTooLate.js"
-import { LibraryNotFound, type LibraryProbe, type LibrarySource } from "./errors/LibraryNotFound.js"
+import { LibraryNotFound } from "./errors/LibraryNotFound.js"
 import { LoggerAlreadyInitialized } from "./errors/LoggerAlreadyInitialized.js"
 import { StartEnterNotAllowed } from "./errors/StartEnterNotAllowed.js"
 import { SymbolNotAvailable } from "./errors/SymbolNotAvailable.js"
@@ -44,10 +45,10 @@ import {
   uint8
 } from "./internal/convert.js"
 import { errnoNumber } from "./internal/errno.js"
-import { type LibraryHandle, type NativeFunction, bindFunction, koffiLoader } from "./internal/native.js"
+import { type NativeFunction, bindFunction, koffiLoader } from "./internal/native.js"
 import { koffiPrototype } from "./internal/prototypes.js"
 import { checkReturnCode } from "./internal/returnCode.js"
-import { type VersionSource, compareVersions, detectVersion } from "./internal/version.js"
+import { compareVersions, detectVersion } from "./internal/version.js"
 import { Libkrunfw, type LibkrunfwLibrary } from "./Libkrunfw.js"
 
 export type { CStringInput, MacAddress } from "./internal/convert.js"
@@ -123,47 +124,13 @@ const providedBy = (requires: SymbolRequirement | undefined, since: string): str
  * @since 0.1.0
  * @category models
  */
-export class LibkrunLibrary {
-  /** The file that was loaded (absolute path). */
-  readonly path: string
-  /** `path` with symlinks resolved. */
-  readonly realPath: string
-  readonly source: LibrarySource
-  /**
-   * The libkrun release, e.g. `"1.19.0"`, when it can be learned: libkrun has no version
-   * function, so it comes from the manifest, the real file name (`libkrun.so.1.19.0`) or the
-   * crates.io paths Rust embeds in the binary. `undefined` for an unversioned build from git.
-   */
-  readonly version: string | undefined
-  readonly versionSource: VersionSource | undefined
-  /** Every candidate discovery tried, ending with the one that loaded. */
-  readonly probes: ReadonlyArray<LibraryProbe>
-  readonly #handle: LibraryHandle
+export class LibkrunLibrary extends LoadedLibrary {
   readonly #functions = new Map<LibkrunFunctionName, NativeFunction | SymbolNotAvailable>()
   readonly #contexts = new Map<number, ContextState>()
   readonly #features = new Map<KrunFeatureName, boolean | undefined>()
   #libkrunfw: LibkrunfwLibrary | undefined
   #contextCreated = false
   #loggerInitializedBy: LoggerFunction | undefined
-
-  /** @internal */
-  constructor(fields: {
-    readonly handle: LibraryHandle
-    readonly path: string
-    readonly realPath: string
-    readonly source: LibrarySource
-    readonly version: string | undefined
-    readonly versionSource: VersionSource | undefined
-    readonly probes: ReadonlyArray<LibraryProbe>
-  }) {
-    this.#handle = fields.handle
-    this.path = fields.path
-    this.realPath = fields.realPath
-    this.source = fields.source
-    this.version = fields.version
-    this.versionSource = fields.versionSource
-    this.probes = fields.probes
-  }
 
   /** The libkrunfw preloaded for this libkrun, if any. */
   get libkrunfw(): LibkrunfwLibrary | undefined {
@@ -245,7 +212,7 @@ export class LibkrunLibrary {
     let entry = this.#functions.get(name)
     if (entry === undefined) {
       try {
-        entry = bindFunction(this.#handle, koffiPrototype(name))
+        entry = bindFunction(this.handle, koffiPrototype(name))
       } catch (cause) {
         // Explaining may resolve krun_has_feature, which has no requirements: no recursion.
         entry = this.#unavailable(name, cause)

@@ -6,12 +6,12 @@
  * @since 0.1.0
  */
 import { type DiscoveryOptions, discover } from "./Discovery.js"
-import type { LibraryProbe, LibrarySource } from "./errors/LibraryNotFound.js"
 import { SymbolNotAvailable } from "./errors/SymbolNotAvailable.js"
 import { LIBKRUNFW_FUNCTIONS, type LibkrunfwFunctionName } from "./Functions.js"
 import { toBigint } from "./internal/convert.js"
-import { type LibraryHandle, type NativeFunction, bindFunction, koffiLoader } from "./internal/native.js"
-import { type VersionSource, detectVersion } from "./internal/version.js"
+import { type NativeFunction, bindFunction, koffiLoader } from "./internal/native.js"
+import { LoadedLibrary } from "./internal/LoadedLibrary.js"
+import { detectVersion } from "./internal/version.js"
 
 /**
  * Where the guest kernel image sits in memory, as `krunfw_get_kernel` reports it.
@@ -43,44 +43,14 @@ const koffiPrototypes: Record<LibkrunfwFunctionName, string> = {
  * @since 0.1.0
  * @category models
  */
-export class LibkrunfwLibrary {
-  /** The file that was loaded (an absolute path). */
-  readonly path: string
-  /** `path` with symlinks resolved, e.g. `.../libkrunfw.so.5.5.0`. */
-  readonly realPath: string
-  readonly source: LibrarySource
-  /** The release (e.g. `"5.5.0"`), from the manifest or the real file name; else `undefined`. */
-  readonly version: string | undefined
-  readonly versionSource: VersionSource | undefined
-  /** Every candidate discovery tried, ending with the one that loaded. */
-  readonly probes: ReadonlyArray<LibraryProbe>
-  readonly #handle: LibraryHandle
+export class LibkrunfwLibrary extends LoadedLibrary {
   readonly #functions = new Map<LibkrunfwFunctionName, NativeFunction>()
-
-  /** @internal */
-  constructor(fields: {
-    readonly handle: LibraryHandle
-    readonly path: string
-    readonly realPath: string
-    readonly source: LibrarySource
-    readonly version: string | undefined
-    readonly versionSource: VersionSource | undefined
-    readonly probes: ReadonlyArray<LibraryProbe>
-  }) {
-    this.#handle = fields.handle
-    this.path = fields.path
-    this.realPath = fields.realPath
-    this.source = fields.source
-    this.version = fields.version
-    this.versionSource = fields.versionSource
-    this.probes = fields.probes
-  }
 
   #resolve(name: LibkrunfwFunctionName): NativeFunction {
     const cached = this.#functions.get(name)
     if (cached !== undefined) return cached
     try {
-      const fn = bindFunction(this.#handle, koffiPrototypes[name])
+      const fn = bindFunction(this.handle, koffiPrototypes[name])
       this.#functions.set(name, fn)
       return fn
     } catch (cause) {
