@@ -1,13 +1,12 @@
 /**
- * Host side of the guest control protocol (docs/architecture.md "Guest ↔ host control protocol"):
- * a unix socket that libkrun connects to when the guest init connects to vsock port 1100.
+ * Host side of the guest control protocol (@krunbox/guest's PROTOCOL.md): a unix socket that
+ * libkrun connects to when the guest init connects to vsock port 1100. The messages are decoded
+ * by @krunbox/guest's `ControlProtocol`.
  */
+import { ControlProtocol } from "@krunbox/guest"
 import { createServer, type Server, type Socket } from "node:net"
 
-export type GuestMessage =
-  | { readonly type: "ready"; readonly agent?: string; readonly uptime_ms?: number }
-  | { readonly type: "error"; readonly stage?: string; readonly errno?: number; readonly message?: string }
-  | { readonly type: "exit"; readonly status?: number; readonly signal?: number | null }
+export type GuestMessage = ControlProtocol.GuestMessage
 
 export interface ControlServer {
   readonly path: string
@@ -21,8 +20,6 @@ export interface ControlServer {
   close(): Promise<void>
 }
 
-const MAX_LINE = 64 * 1024
-
 export const listenControl = (path: string): Promise<ControlServer> =>
   new Promise((resolve, reject) => {
     const listeners: Array<(message: GuestMessage) => void> = []
@@ -34,18 +31,9 @@ export const listenControl = (path: string): Promise<ControlServer> =>
     const server: Server = createServer((socket) => {
       sockets.add(socket)
       socket.setEncoding("utf8")
-      let buffer = ""
+      const decoder = new ControlProtocol.LineDecoder()
       socket.on("data", (chunk: string) => {
-        buffer += chunk
-        let newline = buffer.indexOf("\n")
-        while (newline >= 0) {
-          const line = buffer.slice(0, newline)
-          buffer = buffer.slice(newline + 1)
-          dispatch(line)
-          newline = buffer.indexOf("\n")
-        }
-        // a peer that never sends a newline must not grow our memory without bound
-        if (buffer.length > MAX_LINE) buffer = ""
+        for (const message of decoder.push(chunk)) for (const listener of listeners) listener(message)
       })
       socket.on("error", () => {})
       socket.on("close", () => {
@@ -53,19 +41,6 @@ export const listenControl = (path: string): Promise<ControlServer> =>
         settleDrains()
       })
     })
-    const dispatch = (line: string) => {
-      let parsed: unknown
-      try {
-        parsed = JSON.parse(line)
-      } catch {
-        return
-      }
-      if (typeof parsed !== "object" || parsed === null) return
-      const message = parsed as { v?: unknown; type?: unknown }
-      // unknown versions and types are ignored, as the protocol requires
-      if (message.v !== 1 || (message.type !== "ready" && message.type !== "error" && message.type !== "exit")) return
-      for (const listener of listeners) listener(parsed as GuestMessage)
-    }
     server.once("error", reject)
     server.listen(path, () => {
       server.off("error", reject)

@@ -4,13 +4,15 @@
  * {@link RunnerMessage}s as JSON lines on fd 4.
  *
  * Every value is pre-rendered by the parent (strings in libkrun's formats), so the runner needs
- * neither `effect` nor `@krunbox/core`: it starts faster and stays small.
+ * neither `effect` nor `@krunbox/core` (only @krunbox/guest's dependency-free constants): it starts
+ * faster and stays small.
  */
+import { ControlProtocol } from "@krunbox/guest"
 
 export const RUNNER_PROTOCOL_VERSION = 1
 
-/** Guest port the init connects to (docs/architecture.md "Guest ↔ host control protocol"). */
-export const CONTROL_VSOCK_PORT = 1100
+/** Guest port the init connects to (@krunbox/guest's PROTOCOL.md). */
+export const CONTROL_VSOCK_PORT = ControlProtocol.CONTROL_PORT
 
 /** TSI flag bits of `krun_add_vsock` (libkrun's `TsiFlags`). */
 export const TSI_HIJACK_INET = 1

@@ -1,6 +1,6 @@
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { fileURLToPath } from "node:url"
+import { InitSources } from "@krunbox/guest"
 import { Effect } from "effect"
 import type { CachePaths } from "../CachePaths.js"
 import type { InitEntry } from "../Manifest.js"
@@ -11,34 +11,18 @@ import { run, which } from "./process.js"
 import type { StepContext } from "./progress.js"
 
 export const INIT_PROTOCOL_VERSION = 1
-export const INIT_BINARY_NAME = "krunbox-init"
-const INIT_SOURCES = ["krunbox_init.h", "protocol.c", "ports.c", "main.c"] as const
-const CFLAGS = ["-O2", "-static", "-s", "-Wall", "-Wextra"] as const
+export const INIT_BINARY_NAME = InitSources.binaryName
+const CFLAGS = InitSources.cflags
 
-/**
- * Finds packages/sdk/native/krunbox-init from this module: src/runtime/internal (tests, tsx) and
- * dist/ (the bundle) sit at different depths, so walk up. KRUNBOX_INIT_SOURCE_DIR overrides.
- */
+/** @krunbox/guest's native/krunbox-init; KRUNBOX_INIT_SOURCE_DIR overrides. */
 export const initSourceDir = (): Effect.Effect<string, InitSourcesMissing> => {
   const override = process.env["KRUNBOX_INIT_SOURCE_DIR"]
-  const searched: Array<string> = []
-  if (override !== undefined && override !== "") {
-    if (exists(path.join(override, "main.c"))) return Effect.succeed(override)
-    searched.push(override)
-  } else {
-    let dir = path.dirname(fileURLToPath(import.meta.url))
-    for (let i = 0; i < 6; i++) {
-      const candidate = path.join(dir, "native", "krunbox-init")
-      searched.push(candidate)
-      if (exists(path.join(candidate, "main.c"))) return Effect.succeed(candidate)
-      if (path.dirname(dir) === dir) break
-      dir = path.dirname(dir)
-    }
-  }
+  const dir = override !== undefined && override !== "" ? override : InitSources.directory
+  if (InitSources.isSourceDirectory(dir)) return Effect.succeed(dir)
   return Effect.fail(
     new InitSourcesMissing({
-      searched,
-      fix: "reinstall @krunbox/sdk (its package must ship native/), or set KRUNBOX_INIT_SOURCE_DIR to packages/sdk/native/krunbox-init"
+      searched: [dir],
+      fix: "reinstall @krunbox/guest (its package must ship native/), or set KRUNBOX_INIT_SOURCE_DIR to packages/guest/native/krunbox-init"
     })
   )
 }
@@ -46,7 +30,7 @@ export const initSourceDir = (): Effect.Effect<string, InitSourcesMissing> => {
 /** sha256 over the init's sources and compiler flags: the cache key of the built init. */
 export const initSourceSha = (dir: string): string =>
   sha256Text(
-    [CFLAGS.join(" "), ...INIT_SOURCES.map((name) => `${name}\0${fs.readFileSync(path.join(dir, name), "utf8")}`)].join(
+    [CFLAGS.join(" "), ...InitSources.files.map((name) => `${name}\0${fs.readFileSync(path.join(dir, name), "utf8")}`)].join(
       "\0"
     )
   )
@@ -88,7 +72,7 @@ export const ensureInit = (paths: CachePaths, ctx: StepContext) =>
       yield* publishDirectory(path.dirname(target), (dir) =>
         Effect.gen(function* () {
           const out = path.join(dir, INIT_BINARY_NAME)
-          yield* run(gcc, [...CFLAGS, "-o", out, ...INIT_SOURCES.filter((n) => n.endsWith(".c"))], {
+          yield* run(gcc, [...CFLAGS, "-o", out, ...InitSources.compileUnits], {
             step: "init",
             cwd: sourceDir,
             fix: "apt-get install -y gcc libc6-dev (static libc), then run `krunbox setup --force`"

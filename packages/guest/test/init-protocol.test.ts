@@ -8,9 +8,10 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { InitSources } from "../src/index.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const initSources = path.resolve(here, "../../native/krunbox-init")
+const initSources = InitSources.directory
 const hasGcc = spawnSync("gcc", ["--version"]).status === 0
 
 let tmp = ""

@@ -1,22 +1,24 @@
 /**
- * The real, static krunbox-init from the cache, run as PID 1 on the host: `unshare` gives it its own
+ * The real, static krunbox-init, built from this package's sources with the flags setup uses, run
+ * as PID 1 on the host: `unshare` gives it its own
  * PID, mount, UTS, network and IPC namespaces, so it mounts, sets the hostname, brings up lo,
  * applies rlimits and the workdir, runs the workload and reaps it exactly as in a guest. The
  * control channel is a unix socket (KRUNBOX_CONTROL_SOCKET) instead of vsock, and the final
  * reboot() ends the namespace instead of a VM.
  */
-import { spawn, spawnSync } from "node:child_process"
+import { execFileSync, spawn, spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as Setup from "../../src/runtime/Setup.js"
+import { InitSources } from "../src/index.js"
 
-const SETUP_TIMEOUT = 15 * 60_000
+const BUILD_TIMEOUT = 5 * 60_000
 const isRoot = process.getuid?.() === 0
 const unshare = ["/usr/bin/unshare", "/bin/unshare"].find((p) => fs.existsSync(p))
-const canRun = isRoot && unshare !== undefined && process.platform === "linux"
+const hasGcc = spawnSync("gcc", ["--version"]).status === 0
+const canRun = isRoot && unshare !== undefined && hasGcc && process.platform === "linux"
 
 interface Run {
   readonly stdout: string
@@ -89,12 +91,12 @@ const runInit = async (
 
 const exitMessage = (run: Run) => run.messages.find((m) => m["type"] === "exit")
 
-describe.skipIf(!canRun)("krunbox-init as PID 1 in fresh namespaces (needs root and unshare)", () => {
-  beforeAll(async () => {
-    const manifest = await Setup.run()
-    init = manifest.init.path
+describe.skipIf(!canRun)("krunbox-init as PID 1 in fresh namespaces (needs root, unshare and gcc with a static libc)", () => {
+  beforeAll(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "krunbox-init-pid1-"))
-  }, SETUP_TIMEOUT)
+    init = path.join(tmp, InitSources.binaryName)
+    execFileSync("gcc", [...InitSources.cflags, "-o", init, ...InitSources.compileUnits], { cwd: InitSources.directory })
+  }, BUILD_TIMEOUT)
   afterAll(() => {
     if (tmp !== "") fs.rmSync(tmp, { recursive: true, force: true })
   })
