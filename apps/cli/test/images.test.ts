@@ -24,7 +24,7 @@ import {
   runnableBusybox,
   type RunningRegistry,
   startRegistry
-} from "./helpers/images.js"
+} from "@krunbox/testing"
 
 const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
 

@@ -28,6 +28,15 @@ export * as Ipv4 from "./Ipv4.js"
 /**
  * @since 0.1.0
  */
+export * as CacheDir from "./CacheDir.js"
+/**
+ * @since 0.1.0
+ * @category errors
+ */
+export { KrunboxError } from "./KrunboxError.js"
+/**
+ * @since 0.1.0
+ */
 export * as LogLevel from "./LogLevel.js"
 /**
  * @since 0.1.0

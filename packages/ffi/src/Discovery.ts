@@ -8,7 +8,7 @@
  * @since 0.1.0
  */
 import { existsSync, readFileSync, realpathSync, statSync } from "node:fs"
-import { homedir } from "node:os"
+import { defaultCacheDir, type Environment } from "@krunbox/core/CacheDir"
 import { isAbsolute, join, resolve } from "node:path"
 import { LibraryNotFound, type LibraryProbe, type LibrarySource } from "./errors/LibraryNotFound.js"
 
@@ -37,7 +37,7 @@ export const LIBRARY_ENV_VARS: { readonly [K in LibraryKind]: string } = {
  * @since 0.1.0
  * @category models
  */
-export type Environment = Readonly<Record<string, string | undefined>>
+export type { Environment }
 
 /**
  * Inputs of discovery; all optional.
@@ -59,20 +59,12 @@ export interface DiscoveryOptions {
 }
 
 /**
- * The cache directory of `krunbox setup`: `KRUNBOX_CACHE_DIR`, else `$XDG_CACHE_HOME/krunbox`,
- * else `~/.cache/krunbox`. Relative values are ignored, as the XDG spec asks.
+ * The cache directory of `krunbox setup` (`@krunbox/core`'s, re-exported for discovery's users).
  *
  * @since 0.1.0
  * @category discovery
  */
-export const defaultCacheDir = (env: Environment = process.env): string => {
-  const override = env["KRUNBOX_CACHE_DIR"]
-  if (override !== undefined && override !== "") return resolve(override)
-  const xdg = env["XDG_CACHE_HOME"]
-  if (xdg !== undefined && isAbsolute(xdg)) return join(xdg, "krunbox")
-  const home = env["HOME"] !== undefined && env["HOME"] !== "" ? env["HOME"] : homedir()
-  return join(home, ".cache", "krunbox")
-}
+export { defaultCacheDir }
 
 /**
  * The file name of the manifest inside the cache directory.

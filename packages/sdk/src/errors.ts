@@ -11,7 +11,15 @@
  * @since 0.1.0
  */
 
-const KrunboxErrorTypeId: unique symbol = Symbol.for("@krunbox/sdk/KrunboxError") as never
+import { KrunboxError } from "@krunbox/core"
+
+/**
+ * The base of every krunbox error (moved to `@krunbox/core` so every package shares it).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export { KrunboxError }
 
 /**
  * The engine names an error can refer to.
@@ -20,46 +28,6 @@ const KrunboxErrorTypeId: unique symbol = Symbol.for("@krunbox/sdk/KrunboxError"
  * @category models
  */
 export type EngineName = "libkrun" | "gvisor"
-
-/**
- * Base class of every error the SDK raises. Carries a `_tag`, a `hint` telling the user what to
- * do, and the original `cause` when there is one.
- *
- * @since 0.1.0
- * @category errors
- */
-export abstract class KrunboxError extends Error {
-  readonly [KrunboxErrorTypeId] = KrunboxErrorTypeId
-  abstract readonly _tag: string
-  /** What to do about it. */
-  abstract readonly hint: string
-
-  constructor(message: string, options?: { readonly cause?: unknown }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
-  }
-
-  override get name(): string {
-    return this._tag
-  }
-
-  /**
-   * True for any SDK error, including ones thrown by another copy of this package.
-   *
-   * @since 0.1.0
-   */
-  static isInstance(u: unknown): u is KrunboxError {
-    return typeof u === "object" && u !== null && (u as Record<symbol, unknown>)[KrunboxErrorTypeId] === KrunboxErrorTypeId
-  }
-
-  /** A JSON-able view (for logs, the CLI's `--json`, and the runner protocol). */
-  toJSON(): Record<string, unknown> {
-    const out: Record<string, unknown> = { _tag: this._tag, message: this.message, hint: this.hint }
-    for (const [key, value] of Object.entries(this)) {
-      if (key !== "cause") out[key] = typeof value === "bigint" ? value.toString() : value
-    }
-    return out
-  }
-}
 
 const hasTag = (u: unknown, tag: string): boolean =>
   KrunboxError.isInstance(u) && u._tag === tag

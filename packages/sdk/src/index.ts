@@ -43,7 +43,13 @@ export {
  * @category probes
  */
 export { type BootProbeResult, cachedProbeBoot, probeBoot } from "./engine/bootProbe.js"
-export * as Image from "./image/index.js"
+/**
+ * OCI images (`@krunbox/image`, re-exported): references, registries, the local image store.
+ *
+ * @since 0.1.0
+ * @category images
+ */
+export * as Image from "@krunbox/image"
 /**
  * Native runtime setup (`krunbox setup`): guest init, libkrun, libkrunfw, default rootfs, runsc.
  *

@@ -13,9 +13,7 @@ import { PassThrough } from "node:stream"
 import type { Engine, EngineEnd, EngineSession } from "../engine/Engine.js"
 import { mountsEnvReserve } from "../engine/libkrunPlan.js"
 import { type EngineName, ImageHasNoCommand, KrunboxError } from "../errors.js"
-import * as ImageConfig from "../image/ImageConfig.js"
-import { ImageStore, type PreparedRootfs, type PullEvent } from "../image/ImageStore.js"
-import type { RootfsStrategy } from "../image/internal/runs.js"
+import { ImageConfig, ImageStore, type PreparedRootfs, type PullEvent, type RootfsStrategy } from "@krunbox/image"
 import type { VmConfig } from "./config.js"
 
 /**

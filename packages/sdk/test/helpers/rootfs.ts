@@ -3,7 +3,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 
-import { busyboxMissingReason, busyboxPath } from "./busybox.js"
+import { busyboxMissingReason, busyboxPath } from "@krunbox/testing"
 
 export const busybox = busyboxPath
 

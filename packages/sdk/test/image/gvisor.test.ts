@@ -5,12 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { execFileSync } from "node:child_process"
 import * as path from "node:path"
-import { ImageConfig, ImageStore } from "../../src/image/index.js"
+import { ImageConfig, ImageStore } from "@krunbox/image"
 import { MicroVm } from "../../src/index.js"
-import { busyboxAmd64, fakeArm64 } from "./support/fixtures.js"
-import { isRoot, makeTempDir, registrySkipReason, removeDir, snapshotTree } from "./support/harness.js"
-import { buildLayout } from "./support/ociLayout.js"
-import { pushLayout, type RunningRegistry, startRegistry } from "./support/registry.js"
+import { buildLayout, busyboxAmd64, fakeArm64, isRoot, makeTempDir, pushLayout, registrySkipReason, removeDir, type RunningRegistry, snapshotTree, startRegistry } from "@krunbox/testing"
 
 const runscMissing = (() => {
   try {

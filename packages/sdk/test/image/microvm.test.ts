@@ -12,16 +12,12 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { libkrunEngine } from "../../src/engine/libkrun.js"
 import { locateLibrary } from "../../src/engine/libraries.js"
-import { ImageStore, type PullEvent } from "../../src/image/index.js"
-import { mountsUnder } from "../../src/image/internal/runs.js"
+import { ImageStore, type PullEvent } from "@krunbox/image"
 import { launchImageSession } from "../../src/internal/imageRun.js"
 import type { RunnerCall, RunnerMessage } from "../../src/internal/runnerProtocol.js"
 import { ImageHasNoCommand, MicroVm } from "../../src/index.js"
 import { ownTempDirs, ownVmProcesses } from "../helpers/leaks.js"
-import { bigImage, busyboxAmd64, fakeArm64, runnableBusybox } from "./support/fixtures.js"
-import { isRoot, makeTempDir, registrySkipReason, removeDir } from "./support/harness.js"
-import { buildLayout, type ImageSpec } from "./support/ociLayout.js"
-import { pushLayout, type RunningRegistry, startRegistry } from "./support/registry.js"
+import { bigImage, buildLayout, busyboxAmd64, fakeArm64, type ImageSpec, isRoot, makeTempDir, mountPointsUnder, pushLayout, registrySkipReason, removeDir, runnableBusybox, type RunningRegistry, startRegistry } from "@krunbox/testing"
 
 const runscMissing = (() => {
   try {
@@ -94,7 +90,7 @@ suite(`MicroVm with an image rootfs${skipReason ? ` (skipped: ${skipReason})` : 
   afterEach(() => {
     const runsDir = path.join(store.root, "runs")
     expect(fs.existsSync(runsDir) ? fs.readdirSync(runsDir) : []).toEqual([])
-    expect(mountsUnder(store.root)).toEqual([])
+    expect(mountPointsUnder(store.root)).toEqual([])
     expect(ownTempDirs()).toEqual([])
     expect(ownVmProcesses()).toEqual([])
   })

@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { KrunboxError } from "../errors.js"
+import { KrunboxError } from "@krunbox/core"
 
 /**
  * The reference string is not a valid image reference.

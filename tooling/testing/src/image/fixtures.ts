@@ -8,8 +8,8 @@ import * as fs from "node:fs"
 import type { ImageSpec } from "./ociLayout.js"
 import type { TarInput } from "./tarWriter.js"
 
-export { busyboxPath } from "../../helpers/busybox.js"
-import { busyboxPath } from "../../helpers/busybox.js"
+export { busyboxPath } from "../busybox.js"
+import { busyboxPath } from "../busybox.js"
 
 export const busyboxAvailable = (): boolean => fs.existsSync(busyboxPath)
 

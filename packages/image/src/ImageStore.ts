@@ -16,7 +16,7 @@
  *
  * @since 0.1.0
  */
-import { defaultCacheDir } from "@krunbox/ffi"
+import { defaultCacheDir } from "@krunbox/core/CacheDir"
 import { createHash, randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"

@@ -1,7 +1,7 @@
 import { Rootfs } from "@krunbox/core"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Result } from "effect"
-import { ImageConfig, ImageReference, Platform } from "../../src/image/index.js"
+import { ImageConfig, ImageReference, Platform } from "../src/index.js"
 
 const digest = `sha256:${"a".repeat(64)}`
 

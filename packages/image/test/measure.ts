@@ -1,12 +1,12 @@
 /**
  * Measures pull, unpack and per-run rootfs costs against a loopback registry (not a test: it
- * asserts nothing; numbers go to docs/images.md). Run from packages/sdk:
+ * asserts nothing; numbers go to docs/images.md). Run from packages/image:
  *
  *   pnpm exec esbuild --bundle --platform=node --format=esm --external:koffi \
- *     --outfile=node_modules/.cache/krunbox-measure.mjs test/image/measure.ts \
+ *     --outfile=node_modules/.cache/krunbox-measure.mjs test/measure.ts \
  *     && node node_modules/.cache/krunbox-measure.mjs
  *
- * (The bundle stays under node_modules so that the native koffi that @krunbox/ffi loads resolves.)
+ * (The bundle stays under node_modules so that whatever it leaves external resolves from there.)
  *
  * The "realistic" image is three layers made with GNU tar from host directories
  * (python3.11 stdlib, /usr/include, perl), about 200 MB and 12k entries uncompressed.
@@ -16,11 +16,8 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
-import { ImageStore, type PullEvent } from "../../src/image/index.js"
-import { busyboxAmd64 } from "./support/fixtures.js"
-import { isRoot, makeTempDir, registrySkipReason, removeDir } from "./support/harness.js"
-import { buildLayout } from "./support/ociLayout.js"
-import { pushLayout, startRegistry } from "./support/registry.js"
+import { ImageStore, type PullEvent } from "../src/index.js"
+import { buildLayout, busyboxAmd64, isRoot, makeTempDir, pushLayout, registrySkipReason, removeDir, startRegistry } from "@krunbox/testing"
 
 const hostDirs = ["usr/lib/python3.11", "usr/include", "usr/share/perl"].filter((d) => fs.existsSync(`/${d}`))
 

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs"
 import { join } from "node:path"
-import { defaultCacheDir } from "@krunbox/ffi"
+import { defaultCacheDir } from "@krunbox/core/CacheDir"
 
 /**
  * The static busybox the test fixtures are built from: `KRUNBOX_TEST_BUSYBOX`, else the one

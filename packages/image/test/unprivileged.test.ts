@@ -9,13 +9,10 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { busyboxAmd64, busyboxPath } from "./support/fixtures.js"
-import { isRoot, makeTempDir, registrySkipReason, removeDir } from "./support/harness.js"
-import { buildLayout } from "./support/ociLayout.js"
-import { pushLayout, type RunningRegistry, startRegistry } from "./support/registry.js"
+import { buildLayout, busyboxAmd64, busyboxPath, isRoot, makeTempDir, pushLayout, registrySkipReason, removeDir, type RunningRegistry, startRegistry } from "@krunbox/testing"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
-const esbuild = path.resolve(here, "../../node_modules/.bin/esbuild")
+const esbuild = path.resolve(here, "../node_modules/.bin/esbuild")
 const nobody = 65534
 
 const skipReason = !isRoot
@@ -64,10 +61,10 @@ suite(`as an unprivileged user${skipReason ? ` (skipped: ${skipReason})` : ""}`,
       const layout = buildLayout(path.join(work, "layout"), "latest", [busyboxAmd64()])
       await pushLayout(layout.dir, "latest", `${registry.host}/busybox:latest`)
       const source = path.join(work, "nobody.ts")
-      fs.writeFileSync(source, script(path.resolve(here, "../../src/image/index.ts")))
-      // the bundle sits under the package's node_modules so that the native koffi (pulled in by
-      // @krunbox/ffi) resolves from it; koffi cannot be bundled
-      bundleDir = fs.mkdtempSync(path.resolve(here, "../../node_modules/.krunbox-test-nobody-"))
+      fs.writeFileSync(source, script(path.resolve(here, "../src/index.ts")))
+      // the bundle sits under the package's node_modules so that whatever it leaves external
+      // resolves from there
+      bundleDir = fs.mkdtempSync(path.resolve(here, "../node_modules/.krunbox-test-nobody-"))
       fs.chmodSync(bundleDir, 0o755)
       bundle = path.join(bundleDir, "nobody.mjs")
       execFileSync(esbuild, ["--bundle", "--platform=node", "--format=esm", "--log-level=warning", "--external:koffi", `--outfile=${bundle}`, source])

@@ -6,12 +6,8 @@ import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
-import { ImageStore, type PullEvent } from "../../src/image/index.js"
-import { bigImage, busyboxAmd64, busyboxPath, fakeArm64, gnuLongName, paxLongName, smallImage } from "./support/fixtures.js"
-import { isRoot, makeTempDir, registrySkipReason, removeDir, snapshotTree } from "./support/harness.js"
-import { type BuiltLayout, buildLayout } from "./support/ociLayout.js"
-import { writeTar } from "./support/tarWriter.js"
-import { type CuttingProxy, freePort, pushLayout, type RunningRegistry, startCuttingProxy, startRegistry } from "./support/registry.js"
+import { ImageStore, type PullEvent } from "../src/index.js"
+import { bigImage, buildLayout, type BuiltLayout, busyboxAmd64, busyboxPath, type CuttingProxy, fakeArm64, freePort, gnuLongName, isRoot, makeTempDir, paxLongName, pushLayout, registrySkipReason, removeDir, type RunningRegistry, smallImage, snapshotTree, startCuttingProxy, startRegistry, writeTar } from "@krunbox/testing"
 
 const skipReason = registrySkipReason()
 const suite = skipReason === undefined ? describe : describe.skip

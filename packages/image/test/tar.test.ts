@@ -5,9 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { readTar, type TarEntry } from "../../src/image/internal/tar.js"
-import { makeTempDir, removeDir } from "./support/harness.js"
-import { writeTar } from "./support/tarWriter.js"
+import { readTar, type TarEntry } from "../src/internal/tar.js"
+import { makeTempDir, removeDir, writeTar } from "@krunbox/testing"
 
 const hasTar = (() => {
   try {

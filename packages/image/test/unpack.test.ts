@@ -5,10 +5,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { ImageConfig } from "../../src/image/index.js"
-import { RootfsBuilder } from "../../src/image/internal/unpack.js"
-import { makeTempDir, removeDir } from "./support/harness.js"
-import { type TarInput, writeTar } from "./support/tarWriter.js"
+import { ImageConfig } from "../src/index.js"
+import { RootfsBuilder } from "../src/internal/unpack.js"
+import { makeTempDir, removeDir, type TarInput, writeTar } from "@krunbox/testing"
 
 async function* streamOf(data: Buffer): AsyncGenerator<Buffer> {
   yield data

@@ -5,11 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { ImageStore } from "../../src/image/index.js"
-import { smallImage } from "./support/fixtures.js"
-import { makeTempDir, registrySkipReason, removeDir } from "./support/harness.js"
-import { buildLayout } from "./support/ociLayout.js"
-import { pushLayout, type RunningRegistry, startRegistry, startTokenServer, type TokenServer } from "./support/registry.js"
+import { ImageStore } from "../src/index.js"
+import { buildLayout, makeTempDir, pushLayout, registrySkipReason, removeDir, type RunningRegistry, smallImage, startRegistry, startTokenServer, type TokenServer } from "@krunbox/testing"
 
 const skipReason = registrySkipReason()
 const suite = skipReason === undefined ? describe : describe.skip

@@ -1,0 +1,15 @@
+/**
+ * @krunbox/testing (private): what several packages' tests share. A static busybox to build
+ * rootfs and images from, a local OCI registry (distribution's `docker-registry`) with a token
+ * server and a cutting proxy, an OCI layout and tar writer, the test images, temp dirs that are
+ * always removed, and a mount-point oracle.
+ *
+ * @since 0.1.0
+ */
+export * from "./busybox.js"
+export * from "./image/fixtures.js"
+export * from "./image/harness.js"
+export * from "./image/ociLayout.js"
+export * from "./image/registry.js"
+export * from "./image/tarWriter.js"
+export * from "./mounts.js"
