@@ -59,8 +59,9 @@ export interface ExitInfo {
 
 /**
  * A VM started by `vm.spawn()`. `exited` rejects only when the VM could not be started (a typed
- * pre-boot error) or its guest never came up (libkrun: `GuestBootFailed`, the VMM ended before the
- * guest init reported `ready`); a workload that fails still resolves it with its status.
+ * pre-boot error), its guest never came up (libkrun: `GuestBootFailed`, the VMM ended before the
+ * guest init reported `ready`) or its guest died without reporting a status (libkrun:
+ * `GuestCrashed`, `ready` but no `exit`); a workload that fails still resolves it with its status.
  *
  * @since 0.1.0
  * @category models

@@ -282,6 +282,49 @@ export class EngineCrashed extends KrunboxError {
 }
 
 /**
+ * The guest came up (its init sent `ready`) but the VM ended without the init's `exit` message, so
+ * nobody reported the workload's status: the guest kernel crashed, triple-faulted or rebooted
+ * mid-run (libkrun's VMM then exits, usually with 0). The VMM's exit code is kept in `exitCode`
+ * but never passed off as the workload's status. `consoleTail` as in {@link GuestBootFailed}.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class GuestCrashed extends KrunboxError {
+  readonly _tag = "GuestCrashed" as const
+  readonly engine: EngineName
+  readonly exitCode: number | null
+  readonly consoleTail: string
+  readonly consoleOutput: string | null
+  constructor(props: {
+    readonly engine: EngineName
+    readonly exitCode: number | null
+    readonly consoleTail: string
+    readonly consoleOutput: string | null
+    readonly cause?: unknown
+  }) {
+    const tail = props.consoleTail.trim().split("\n").slice(-3).join(" | ")
+    super(
+      `the ${props.engine} guest ended without reporting its workload's status: the guest init sent \`ready\` but no \`exit\`, and the VMM exited with code ${props.exitCode} (the guest kernel crashed, triple-faulted or rebooted while the workload ran)${tail === "" ? "" : `: ${tail}`}`,
+      { cause: props.cause }
+    )
+    this.engine = props.engine
+    this.exitCode = props.exitCode
+    this.consoleTail = props.consoleTail
+    this.consoleOutput = props.consoleOutput
+  }
+  get hint(): string {
+    const see = this.consoleOutput === null
+      ? "rerun with `--console-output FILE` (consoleOutput(path)) and logLevel(5) to see the guest kernel's last messages"
+      : `read the guest kernel's last messages in ${this.consoleOutput}; logLevel(5) adds the VMM's`
+    return `${see}; a workload that reboots or powers off its guest ends it this way too`
+  }
+  static override isInstance(u: unknown): u is GuestCrashed {
+    return hasTag(u, "GuestCrashed")
+  }
+}
+
+/**
  * The microVM ended without its guest ever becoming ready: the VMM exited (often with 0) but the
  * guest init never sent `ready` on the control channel, so no workload ran. A guest kernel that
  * panics, reboots or runs out of memory before userspace ends libkrun's VMM with 0, which must not

@@ -29,6 +29,7 @@ export {
   type EngineName,
   EngineUnavailable,
   GuestBootFailed,
+  GuestCrashed,
   ImageHasNoCommand,
   KrunboxError,
   KvmIsPvm,

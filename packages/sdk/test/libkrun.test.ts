@@ -11,6 +11,7 @@ import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
   GuestBootFailed,
+  GuestCrashed,
   KvmIsPvm,
   KvmUnavailable,
   MicroVm,
@@ -248,7 +249,20 @@ describe.skipIf(skipReason !== "")(`libkrun engine up to krun_start_enter${skipR
 
     it("`ready` and `exit` written right before the VMM exits are read before deciding", async () => {
       expect(await fakeVmm([ready, { v: 1, type: "exit", status: 7, signal: null }], 7)).toEqual({ _tag: "Exited", status: 7 })
-      expect(await fakeVmm([ready], 0)).toEqual({ _tag: "Exited", status: 0 })
+    })
+
+    it("`ready` then a VMM exit without the init's `exit` is GuestCrashed, never an invented status", async () => {
+      // what a guest that triple-faults or panics mid-run looks like: the VMM exits 0 (or any code)
+      for (const code of [0, 5]) {
+        const end = await fakeVmm([ready], code)
+        expect(end._tag).toBe("Failed")
+        const error = (end as Extract<typeof end, { _tag: "Failed" }>).error
+        expect(GuestCrashed.isInstance(error)).toBe(true)
+        expect(error).toMatchObject({ _tag: "GuestCrashed", engine: "libkrun", exitCode: code, consoleOutput: null })
+        expect(error.message).toContain(`code ${code}`)
+        expect((error as GuestCrashed).hint).toContain("--console-output")
+      }
+      expect(ownTempDirs()).toEqual([])
     })
 
     it("the init's `exit` status wins over a VMM exit code that disagrees", async () => {

@@ -12,7 +12,7 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { PassThrough, type Readable, type Writable } from "node:stream"
 import { fileURLToPath } from "node:url"
-import { EngineCrashed, EngineUnavailable, GuestBootFailed, PreBootFailure } from "../errors.js"
+import { EngineCrashed, EngineUnavailable, GuestBootFailed, GuestCrashed, PreBootFailure } from "../errors.js"
 import type { VmConfig } from "../internal/config.js"
 import { type ControlServer, type GuestMessage, listenControl } from "../internal/controlSocket.js"
 import { checkKvmAccess, checkNotPvm, isPvmHost } from "../internal/hostChecks.js"
@@ -237,22 +237,26 @@ export const launchLibkrun = async (
             end = { _tag: "Failed", error: new PreBootFailure({ engine: "libkrun", stage: preBoot.stage, failure: preBoot.error }) }
           } else if (stopped) {
             end = { _tag: "Exited", status: code ?? 0 }
-          } else if (entered && expectReady && !ready) {
+          } else if (entered && expectReady && (!ready || guestExit === undefined)) {
+            // An init that speaks the protocol always sends `exit` before it hands the status to
+            // the VMM: without it nobody reported a status, and the VMM's code (0 after a guest
+            // panic, triple fault or reboot) must not pass for one.
             const consoleTail = config.consoleOutput === undefined ? "" : fileTail(config.consoleOutput)
+            const seen = {
+              engine: "libkrun" as const,
+              exitCode: code,
+              consoleTail: consoleTail === "" ? stderrTail : consoleTail,
+              consoleOutput: config.consoleOutput ?? null
+            }
             end = {
               _tag: "Failed",
-              error: new GuestBootFailed({
-                engine: "libkrun",
-                exitCode: code,
-                consoleTail: consoleTail === "" ? stderrTail : consoleTail,
-                consoleOutput: config.consoleOutput ?? null,
-                pvmHost: isPvmHost(options.sysModuleDir)
-              })
+              error: ready ? new GuestCrashed(seen) : new GuestBootFailed({ ...seen, pvmHost: isPvmHost(options.sysModuleDir) })
             }
           } else if (entered) {
             // The init's `exit` is the workload's status as the init saw it; the runner's code is
             // the same status after one more hop (ioctl 0x7602 → VMM `_exit`), which only fails
             // when the guest dies after sending `exit`. Trust the message, ignore a mismatch.
+            // Without the protocol (a system libkrun's own init) the VMM's code is all there is.
             end = { _tag: "Exited", status: guestExit?.status ?? code ?? 0 }
           } else {
             end = { _tag: "Failed", error: new EngineCrashed({ engine: "libkrun", exitCode: code, signal: null, stderrTail }) }
