@@ -7,9 +7,10 @@ import { ensureInitramfs } from "./Initramfs.js"
 import { ensureKernel } from "./Kernel.js"
 import { buildPayload, type PayloadStep, readFromImage, RESULTS_DIR } from "./Payload.js"
 import { krunboxCacheDir, l1CacheDir } from "./Paths.js"
-import { bootL1, ensureQemu, type L1Run, type StageMark } from "./Qemu.js"
+import { bootL1, ensureQemu, type L1Run, MARKER_PREFIX, type StageMark } from "./Qemu.js"
+import { DEFAULT_SILENCE_MS, makeProgressMonitor, PROGRESS_REPORTER } from "./Progress.js"
 import { formatOutcomes, parseVitestJson, type TestOutcome, verdict } from "./Results.js"
-import { Interrupted, L1BootFailed, L1TimedOut, ResultsMissing, RuntimeNotSetUp, tail } from "./errors.js"
+import { Interrupted, L1BootFailed, L1Stalled, L1TimedOut, ResultsMissing, RuntimeNotSetUp, tail } from "./errors.js"
 
 /**
  * Everything a harness run needs to know.
@@ -30,6 +31,10 @@ export interface HarnessOptions {
   readonly smp: number
   readonly memoryMib: number
   readonly timeoutMs: number
+  /** Give up on the L1 when its userspace printed no heartbeat for this long (default {@link DEFAULT_SILENCE_MS}). */
+  readonly silenceMs?: number
+  /** Extra words for the L1 kernel's command line (`module.param=value` words reach insmod). */
+  readonly kernelArgs?: ReadonlyArray<string>
   /** Tests whose full name matches must run and pass (undefined: no such check). */
   readonly required: RegExp | undefined
   readonly refreshKernel: boolean
@@ -179,6 +184,8 @@ export const runHarness = async (options: HarnessOptions): Promise<HarnessReport
           "run",
           "--reporter=verbose",
           "--reporter=json",
+          // marks each test's start, so a test that never ends can be named
+          `--reporter=${PROGRESS_REPORTER}`,
           `--outputFile.json=${resultsFile}`,
           // one file at a time, so each test's wall time is its own boot's
           "--no-file-parallelism",
@@ -210,6 +217,7 @@ export const runHarness = async (options: HarnessOptions): Promise<HarnessReport
     log(`payload: ${payload.image} (${Math.round(payload.stagedBytes / 1024 / 1024)} MiB staged, ${Math.round(performance.now() - built)} ms)`)
     log(`booting L1: -accel ${options.accel} -cpu ${options.cpu} -smp ${options.smp} -m ${options.memoryMib}; timeout ${Math.round(options.timeoutMs / 1000)} s`)
 
+    const monitor = makeProgressMonitor({ startMs: 0, silenceMs: options.silenceMs ?? DEFAULT_SILENCE_MS })
     const result = await bootL1({
       qemu,
       machine: {
@@ -222,18 +230,24 @@ export const runHarness = async (options: HarnessOptions): Promise<HarnessReport
         disk: payload.image,
         // the L1's own watchdog fires a little after the host's deadline, so it only matters
         // when the host side is gone
-        append: [`krunbox_deadline=${Math.ceil(options.timeoutMs / 1000) + 30}`]
+        append: [...(options.kernelArgs ?? []), `krunbox_deadline=${Math.ceil(options.timeoutMs / 1000) + 30}`]
       },
       timeoutMs: options.timeoutMs,
       consoleLog: join(runDir, "console.log"),
-      onLine: (line) => out(`L1| ${line}`),
-      onStage: () => undefined
+      onLine: (line) => {
+        if (!line.includes(`${MARKER_PREFIX} heartbeat`)) out(`L1| ${line}`)
+      },
+      onStage: () => undefined,
+      monitor
     })
     log(`L1 timeline (host wall time since QEMU started):\n${timingSummary(result)}`)
 
     const lastStage = result.stages.at(-1)?.stage ?? "firmware/kernel"
     if (result.interrupted !== null) throw new Interrupted(result.interrupted)
-    if (result.timedOut) throw new L1TimedOut(options.timeoutMs, lastStage, tail(result.consoleTail, 30))
+    if (result.stall !== undefined) {
+      throw new L1Stalled(result.stall.reason, result.stall.runningTest, result.stall.lastFinishedTest, tail(result.consoleTail, 40))
+    }
+    if (result.timedOut) throw new L1TimedOut(options.timeoutMs, lastStage, tail(result.consoleTail, 30), monitor.runningTest())
     const reached = new Set(result.stages.map((mark) => mark.stage))
     if (!reached.has("payload-exit")) {
       throw new L1BootFailed(lastStage, `qemu ${result.signal ?? `exit ${result.exitCode}`}`, tail(result.consoleTail, 30))

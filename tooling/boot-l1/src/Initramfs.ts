@@ -7,7 +7,8 @@ import type { L1Kernel } from "./Kernel.js"
 import { moduleName } from "./Kernel.js"
 
 /**
- * PID 1 of the L1 (busybox sh). It loads KVM and virtio-blk, mounts the payload disk, runs the
+ * PID 1 of the L1 (busybox sh). It loads KVM and virtio-blk (with any `module.param=value` words
+ * of the kernel command line as their parameters), mounts the payload disk, runs the
  * payload's `/krunbox-l1/run.sh` in a chroot and powers off. Progress goes to the console as
  * `krunbox-l1: <stage> ...` lines, which the host turns into timings. A watchdog powers the VM
  * off at `krunbox_deadline=<s>` even if the host side is gone.
@@ -32,7 +33,12 @@ if [ "$deadline" -gt 0 ]; then
   ( sleep "$deadline"; mark watchdog "$deadline"; sync; poweroff -f ) &
 fi
 for module in $(cat /modules/order); do
-  insmod "/modules/$module.ko" || stop "insmod-failed:$module"
+  # module.param=value words of the kernel command line, as modprobe would pass them
+  params=""
+  for word in $(cat /proc/cmdline); do
+    case "$word" in "$module".*=*) params="$params \${word#"$module".}" ;; esac
+  done
+  insmod "/modules/$module.ko" $params || stop "insmod-failed:$module"
 done
 [ -c /dev/kvm ] || stop no-dev-kvm
 mark kvm

@@ -1,6 +1,7 @@
 import { copyFile, link, lstat, mkdir, readdir, readFile, readlink, realpath, rm, stat, symlink, writeFile } from "node:fs/promises"
 import { dirname, join } from "node:path"
 import { run } from "./Exec.js"
+import { HEARTBEAT_SECONDS, PROGRESS_REPORTER, PROGRESS_REPORTER_SOURCE } from "./Progress.js"
 import { MARKER_PREFIX } from "./Qemu.js"
 import { ResultsMissing, RuntimeNotSetUp } from "./errors.js"
 
@@ -173,7 +174,10 @@ export const runScript = (spec: Pick<PayloadSpec, "env" | "steps" | "busybox">):
     `mark() { echo "${MARKER_PREFIX} $* uptime=$(cut -d' ' -f1 /proc/uptime)"; }`,
     ...Object.entries(spec.env).map(([key, value]) => `export ${key}=${shellQuote(value)}`),
     "ulimit -n 65536 2>/dev/null",
-    `mkdir -p ${RESULTS_DIR}`
+    `mkdir -p ${RESULTS_DIR}`,
+    // the host's progress monitor reads this as "L1 userspace still runs"
+    `( while sleep ${HEARTBEAT_SECONDS}; do mark heartbeat; done ) &`,
+    "heartbeat=$!"
   ]
   for (const step of spec.steps) {
     const command = step.shell ? step.command.join(" ") : step.command.map(shellQuote).join(" ")
@@ -183,6 +187,7 @@ export const runScript = (spec: Pick<PayloadSpec, "env" | "steps" | "busybox">):
       `mark step-exit ${shellQuote(step.name)} "$?"`
     )
   }
+  lines.push('kill "$heartbeat"')
   return `${lines.join("\n")}\n`
 }
 
@@ -236,6 +241,7 @@ export const buildPayload = async (runDir: string, spec: PayloadSpec): Promise<P
     await writeFile(join(root, "etc", "group"), "root:x:0:\n")
     await writeFile(join(root, "etc", "hosts"), "127.0.0.1 localhost\n::1 localhost\n")
     await writeFile(join(root, "krunbox-l1", "run.sh"), runScript(spec), { mode: 0o755 })
+    await writeFile(join(root, PROGRESS_REPORTER), PROGRESS_REPORTER_SOURCE)
     const image = join(runDir, "payload.img")
     // Room for what the tests write (temp dirs, vitest's cache) on top of what is staged.
     const sizeMib = Math.ceil((bytes * 1.3) / 1024 / 1024) + 1024

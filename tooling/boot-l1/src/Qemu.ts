@@ -2,6 +2,7 @@ import { spawn } from "node:child_process"
 import { createWriteStream } from "node:fs"
 import { isRoot, run, which } from "./Exec.js"
 import { QemuUnavailable } from "./errors.js"
+import type { ProgressMonitor, Stall } from "./Progress.js"
 
 /**
  * The QEMU binary the harness drives (Debian package `qemu-system-x86`).
@@ -147,6 +148,8 @@ export interface L1Run {
   readonly timedOut: boolean
   /** The signal this process received that made it kill QEMU, if any. */
   readonly interrupted: NodeJS.Signals | null
+  /** Why the progress monitor decided the L1 would never finish (QEMU was killed), if it did. */
+  readonly stall: Stall | undefined
   readonly wallMs: number
   readonly stages: ReadonlyArray<StageMark>
   /** The last console lines (bounded), for error reports. */
@@ -190,7 +193,11 @@ export interface BootOptions {
   readonly consoleLog: string
   readonly onLine: (line: string) => void
   readonly onStage: (mark: StageMark) => void
+  /** Judges every console line and, every few seconds, the silence; a stall kills QEMU. */
+  readonly monitor?: ProgressMonitor
 }
+
+const MONITOR_INTERVAL_MS = 5_000
 
 const CONSOLE_TAIL_LINES = 60
 
@@ -211,6 +218,7 @@ export const bootL1 = (options: BootOptions): Promise<L1Run> =>
     const stages: Array<StageMark> = []
     let timedOut = false
     let interrupted: NodeJS.Signals | null = null
+    let stall: Stall | undefined
     let pending = ""
 
     const kill = (): void => {
@@ -227,6 +235,14 @@ export const bootL1 = (options: BootOptions): Promise<L1Run> =>
       timedOut = true
       kill()
     }, options.timeoutMs)
+    const stalled = (found: Stall | undefined): void => {
+      if (found === undefined || stall !== undefined) return
+      stall = found
+      kill()
+    }
+    const monitorTimer = options.monitor === undefined
+      ? undefined
+      : setInterval(() => stalled(options.monitor?.check(performance.now() - started)), MONITOR_INTERVAL_MS)
 
     const line = (raw: string): void => {
       const text = cleanConsoleLine(raw)
@@ -239,6 +255,7 @@ export const bootL1 = (options: BootOptions): Promise<L1Run> =>
         options.onStage(mark)
       }
       options.onLine(text)
+      stalled(options.monitor?.line(text, performance.now() - started))
     }
     const feed = (chunk: Buffer): void => {
       log.write(chunk)
@@ -252,6 +269,7 @@ export const bootL1 = (options: BootOptions): Promise<L1Run> =>
 
     const cleanup = (): void => {
       clearTimeout(timer)
+      clearInterval(monitorTimer)
       signals.forEach((signal) => process.off(signal, onSignal))
       process.off("exit", kill)
     }
@@ -269,6 +287,7 @@ export const bootL1 = (options: BootOptions): Promise<L1Run> =>
           signal,
           timedOut,
           interrupted,
+          stall,
           wallMs: Math.round(performance.now() - started),
           stages,
           consoleTail: tail.join("\n")

@@ -139,11 +139,44 @@ export class L1BootFailed extends BootL1ErrorBase {
  */
 export class L1TimedOut extends BootL1ErrorBase {
   readonly _tag = "L1TimedOut"
-  constructor(readonly timeoutMs: number, readonly lastStage: string, readonly consoleTail: string) {
-    super(`the L1 VM was still running after ${Math.round(timeoutMs / 1000)} s (last stage: ${lastStage}); killed it. Console tail:\n${consoleTail}`)
+  constructor(
+    readonly timeoutMs: number,
+    readonly lastStage: string,
+    readonly consoleTail: string,
+    readonly runningTest: string | undefined = undefined
+  ) {
+    const test = runningTest === undefined ? "" : `, running the test ${runningTest}`
+    super(`the L1 VM was still running after ${Math.round(timeoutMs / 1000)} s (last stage: ${lastStage}${test}); killed it. Console tail:\n${consoleTail}`)
   }
   get hint(): string {
     return "the emulated CPU is slow: raise --timeout, or run fewer tests (pass vitest filters after --)"
+  }
+}
+
+/**
+ * The L1 will never finish: a CPU of its kernel is stuck (soft lockup) or its userspace stopped
+ * printing its heartbeat. Names the test that was running and shows the console tail.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class L1Stalled extends BootL1ErrorBase {
+  readonly _tag = "L1Stalled"
+  constructor(
+    readonly reason: string,
+    readonly runningTest: string | undefined,
+    readonly lastFinishedTest: string | undefined,
+    readonly consoleTail: string
+  ) {
+    const where = runningTest !== undefined
+      ? `while running the test ${runningTest}`
+      : lastFinishedTest !== undefined
+      ? `with no test running (the last one to finish: ${lastFinishedTest})`
+      : "before any test started"
+    super(`the L1 VM stalled ${where}: ${reason}; killed it. Console tail:\n${consoleTail}`)
+  }
+  get hint(): string {
+    return "a rerun usually passes; if the same test stalls again, run it alone (pnpm test:boot -- libkrun -t 'NAME') and read docs/boot-l1.md (\"Failure modes\")"
   }
 }
 
@@ -210,6 +243,7 @@ export type BootL1Error =
   | RuntimeNotSetUp
   | L1BootFailed
   | L1TimedOut
+  | L1Stalled
   | ResultsMissing
   | Interrupted
   | UsageError

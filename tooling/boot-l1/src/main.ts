@@ -10,6 +10,7 @@ import { dirname, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
 import { DEFAULT_REQUIRED, runHarness } from "./Harness.js"
+import { DEFAULT_SILENCE_MS, WEDGED_LOCKUP_SECONDS } from "./Progress.js"
 import { DEFAULT_CPU } from "./Qemu.js"
 import { constants } from "node:os"
 import { Interrupted, isBootL1Error, UsageError } from "./errors.js"
@@ -31,6 +32,12 @@ options:
   --memory MIB      L1 memory (default: 3072)
   --accel ACCEL     QEMU accelerator (default: tcg,thread=multi)
   --timeout SEC     kill the L1 after this long (default: 1500)
+  --silence SEC     kill the L1 when its userspace printed no heartbeat for this long
+                    (default: ${DEFAULT_SILENCE_MS / 1000}); a soft lockup of an L1 CPU that lasts
+                    ${WEDGED_LOCKUP_SECONDS} s ends the run at once. Either way the error names the
+                    test that was running
+  --kernel-arg WORD extra word for the L1 kernel's command line (repeatable); module.param=value
+                    words are passed to that module's insmod (e.g. kvm_amd.avic=0)
   --require TEXT    tests whose name contains TEXT must run and pass inside the L1; other
                     skipped tests are only listed (default: "full boot"; "" turns it off)
   --refresh-kernel  resolve Debian's linux-image-cloud-amd64 again instead of the cached one
@@ -79,6 +86,8 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     smp: positiveInt("smp", values.smp, 2),
     memoryMib: positiveInt("memory", values.memory, 3072),
     timeoutMs: positiveInt("timeout", values.timeout, 1500) * 1000,
+    silenceMs: positiveInt("silence", values.silence, DEFAULT_SILENCE_MS / 1000) * 1000,
+    kernelArgs: values["kernel-arg"] ?? [],
     required: requiredPattern(values.require),
     refreshKernel: values["refresh-kernel"] === true,
     keep: values.keep === true,
@@ -107,6 +116,8 @@ const parse = (args: ReadonlyArray<string>) =>
       memory: { type: "string" },
       accel: { type: "string" },
       timeout: { type: "string" },
+      silence: { type: "string" },
+      "kernel-arg": { type: "string", multiple: true },
       require: { type: "string" },
       "refresh-kernel": { type: "boolean" },
       keep: { type: "boolean" },
