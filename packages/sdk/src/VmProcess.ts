@@ -195,20 +195,28 @@ export class VmProcessImpl implements VmProcess {
 }
 
 /**
- * Connects an engine stream to its destination. Resolves once everything was written for
- * "inherit"/"ignore" (so `start()` returns after the output); for "pipe" it resolves at once, as
- * the caller may read the stream after `exited` (waiting would deadlock a caller who never reads).
+ * Connects an engine stream to its destination. Resolves once everything was written and the
+ * engine's stream is closed for "inherit"/"ignore" (so `start()` returns after the output); for
+ * "pipe" it resolves at once, as the caller may read the stream after `exited` (waiting would
+ * deadlock a caller who never reads).
+ *
+ * Closed, not just ended: an engine stream is usually a socket to the engine process, and a
+ * socket emits `end` at EOF several event-loop turns before its fd is closed (shutdown, finish,
+ * destroy). Resolving at `end` let `exited` resolve (and the caller's stream end) while the fd was
+ * still open: a VM that "left an fd behind" for whoever looked right then.
  */
 const forward = (source: Readable, mode: StdioMode, piped: PassThrough | null, own: NodeJS.WriteStream): Promise<void> => {
   if (mode === "pipe" && piped !== null) {
     source.on("error", (error) => piped.destroy(error))
-    source.pipe(piped)
+    source.pipe(piped, { end: false })
+    source.once("close", () => {
+      if (!piped.destroyed) piped.end()
+    })
     return Promise.resolve()
   }
   return new Promise<void>((resolve) => {
-    source.once("end", resolve)
-    source.once("close", resolve)
-    source.once("error", () => resolve())
+    source.once("close", () => resolve())
+    source.on("error", () => {})
     if (mode === "inherit") source.pipe(own, { end: false })
     else source.resume()
   })

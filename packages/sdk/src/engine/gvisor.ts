@@ -344,6 +344,15 @@ export const gvisorEngine = (options: GvisorOptions = {}): Engine => ({
           void (async () => {
             // the sandbox and gofer die through PDEATHSIG; wait for them before removing state
             await reapProcessesMentioning(stateDir)
+            if (overlayPipe !== null && overlayPipe !== undefined) {
+              // read the overlay mount's error to its EOF, then close the fd now rather than later
+              await new Promise<void>((done) => {
+                if (overlayPipe.destroyed) return done()
+                overlayPipe.once("close", () => done())
+                setTimeout(done, 500).unref()
+              })
+              overlayPipe.destroy()
+            }
             if (cgroupsPath !== undefined) await removeCgroups(cgroupsPath)
             const logged = runscError(logPath)
             overlay?.cleanup()

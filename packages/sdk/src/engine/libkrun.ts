@@ -203,7 +203,11 @@ export const launchLibkrun = async (
     child.stderr?.on("data", (chunk: Buffer) => {
       stderrTail = (stderrTail + chunk.toString("utf8")).slice(-4096)
     })
-    child.stderr?.pipe(stderr)
+    // ended only once the runner's stderr socket is closed (its `end` comes turns earlier), so the
+    // caller's stream never ends while an fd of this VM is still open
+    child.stderr?.pipe(stderr, { end: false })
+    if (child.stderr === null) stderr.end()
+    else child.stderr.once("close", () => stderr.end())
 
     const serverToClose = control
     const ended = new Promise<EngineEnd>((resolveEnd) => {
@@ -226,6 +230,9 @@ export const launchLibkrun = async (
           // ordering on the one connection guarantees `ready` is read before `exit`
           if (entered) await serverToClose.drain(2_000)
           await serverToClose.close()
+          // the runner's fds 3 and 4 are closed here and now, not some turns after their EOF
+          messages.destroy()
+          requestPipe.destroy()
           overlay?.cleanup()
           removeTree(tempDir)
           let end: EngineEnd

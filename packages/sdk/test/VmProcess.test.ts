@@ -1,0 +1,63 @@
+/**
+ * VmProcess over a stand-in engine session whose streams are real child-process sockets, as every
+ * engine's are: what the caller sees when `exited` resolves and when its streams end.
+ */
+import { spawn } from "node:child_process"
+import { readlinkSync } from "node:fs"
+import type { Socket } from "node:net"
+import { describe, expect, it } from "vitest"
+import type { EngineEnd, EngineSession } from "../src/engine/Engine.js"
+import { collect, VmProcessImpl } from "../src/VmProcess.js"
+
+/** A session over `sh -c script` whose `ended` resolves at the child's exit, before its streams' EOF is read. */
+const childSession = (script: string) => {
+  const child = spawn("/bin/sh", ["-c", script], { stdio: ["ignore", "pipe", "pipe"] })
+  const fds = [child.stdout, child.stderr].map((stream) => {
+    const fd = (stream as unknown as Socket & { _handle: { fd: number } })._handle.fd
+    return { fd, target: readlinkSync(`/proc/self/fd/${fd}`) }
+  })
+  const session: EngineSession = {
+    engine: "gvisor",
+    pid: child.pid,
+    stdout: child.stdout,
+    stderr: child.stderr,
+    onReady: () => {},
+    kill: (signal) => child.kill(signal),
+    ended: new Promise<EngineEnd>((resolve) => child.once("exit", (code) => resolve({ _tag: "Exited", status: code ?? 0 })))
+  }
+  return { session, fds }
+}
+
+/** The engine's sockets that are still open (the same fd still names the same socket). */
+const stillOpen = (fds: ReadonlyArray<{ readonly fd: number; readonly target: string }>): ReadonlyArray<string> =>
+  fds.flatMap(({ fd, target }) => {
+    try {
+      return readlinkSync(`/proc/self/fd/${fd}`) === target ? [`${fd} -> ${target}`] : []
+    } catch {
+      return []
+    }
+  })
+
+describe("VmProcess closes the engine's streams before it says the VM is over", () => {
+  it.each(["ignore", "inherit"] as const)("stdout/stderr %s: no engine socket is open when `exited` resolves", async (mode) => {
+    for (let round = 0; round < 20; round++) {
+      // a grandchild keeps the streams open a moment after the exit, as a dying sandbox can
+      const { session, fds } = childSession("sleep 0.05 & exit 3")
+      const vm = new VmProcessImpl(() => Promise.resolve(session), { stdout: mode, stderr: mode })
+      expect((await vm.exited).status).toBe(3)
+      expect(stillOpen(fds)).toEqual([])
+    }
+  })
+
+  it("stdout/stderr pipe: no engine socket is open when the caller's streams have ended", async () => {
+    for (let round = 0; round < 20; round++) {
+      const { session, fds } = childSession("sleep 0.05 & echo out; echo err >&2; exit 4")
+      const vm = new VmProcessImpl(() => Promise.resolve(session))
+      const [out, err] = [collect(vm.stdout, 1024).done, collect(vm.stderr, 1024).done]
+      expect((await vm.exited).status).toBe(4)
+      expect(await out).toEqual({ text: "out\n", truncated: false })
+      expect(await err).toEqual({ text: "err\n", truncated: false })
+      expect(stillOpen(fds)).toEqual([])
+    }
+  })
+})
