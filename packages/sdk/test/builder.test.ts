@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { DefaultRootfsUnavailable, MicroVm } from "../src/index.js"
 import { readManifest } from "../src/internal/runtimeManifest.js"
 import { which } from "../src/internal/which.js"
+import { prerequisite } from "./helpers/prerequisites.js"
 import { hasBusybox, makeBusyboxRootfs } from "./helpers/rootfs.js"
 
 const thrown = (f: () => unknown): unknown => {
@@ -166,7 +167,9 @@ describe("default rootfs", () => {
 
   const manifest = readManifest()
   const cacheSkip = manifest._tag !== "Found" ? "no runtime cache (krunbox setup has not run)" : which("runsc") === undefined ? "runsc is not installed" : ""
-  it.skipIf(cacheSkip !== "")(`without .rootfs(), the setup cache's rootfs is used and runs${cacheSkip === "" ? "" : ` (skipped: ${cacheSkip})`}`, async () => {
+  const cache = prerequisite(cacheSkip)
+  it.skipIf(cache.skip)(cache.title("without .rootfs(), the setup cache's rootfs is used and runs"), async () => {
+    cache.check()
     if (manifest._tag !== "Found") return
     const vm = MicroVm.builder().engine("gvisor").execPath("/bin/sh").args(["-c", "echo from-default-rootfs"]).build()
     expect(vm.config.rootfs).toEqual({ _tag: "Native", path: manifest.manifest.rootfs.path })

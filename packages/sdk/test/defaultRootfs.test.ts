@@ -5,6 +5,7 @@ import { readdirSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { MicroVm, Setup } from "../src/index.js"
 import { which } from "../src/internal/which.js"
+import { prerequisite } from "./helpers/prerequisites.js"
 
 const manifest = await Setup.load().catch(() => undefined)
 const skipReason = manifest === undefined
@@ -13,8 +14,11 @@ const skipReason = manifest === undefined
   ? "runsc is not installed (apt-get install runsc)"
   : ""
 
-describe.skipIf(skipReason !== "")(`default rootfs${skipReason === "" ? "" : ` (skipped: ${skipReason})`}`, () => {
+const needs = prerequisite(skipReason)
+
+describe.skipIf(needs.skip)(needs.title("default rootfs"), () => {
   it("a workload's writes never reach the cached rootfs or the next run", async () => {
+    needs.check()
     const before = readdirSync(manifest!.rootfs.path).sort()
     const writer = await MicroVm.builder()
       .engine("gvisor")

@@ -4,12 +4,15 @@
 import { resolve } from "node:path"
 import { existsSync } from "node:fs"
 import { describe, expect, it } from "vitest"
+import { prerequisite } from "./helpers/prerequisites.js"
 import { EngineCrashed, KrunboxError, KvmIsPvm, KvmUnavailable, PreBootFailure, UnsupportedOption } from "../src/index.js"
 
 const dist = resolve(import.meta.dirname, "..", "dist", "index.js")
+const built = prerequisite(existsSync(dist) ? "" : "dist/index.js is missing: build @krunbox/sdk first")
 
 describe("KrunboxError", () => {
-  it.skipIf(!existsSync(dist))("recognises errors thrown by another copy of the package (the built bundle)", async () => {
+  it.skipIf(built.skip)(built.title("recognises errors thrown by another copy of the package (the built bundle)"), async () => {
+    built.check()
     const other = (await import(dist)) as typeof import("../src/index.js")
     const foreign = new other.KvmIsPvm({ module: "kvm_pvm" })
     // a different class object: instanceof cannot work across copies, isInstance does

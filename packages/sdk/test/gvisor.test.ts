@@ -10,18 +10,21 @@ import { EngineUnavailable, MicroVm, type MicroVmBuilder, Rootfs, UnsupportedOpt
 import { gvisorEngine } from "../src/engine/gvisor.js"
 import { which } from "../src/internal/which.js"
 import { ownCgroups, openFds, ownTempDirs, ownVmProcesses } from "./helpers/leaks.js"
+import { prerequisite } from "./helpers/prerequisites.js"
 import { hasBusybox, makeBusyboxRootfs } from "./helpers/rootfs.js"
 
 const hasRunsc = which("runsc") !== undefined
 const skipReason = !hasRunsc ? "runsc is not installed (apt-get install runsc)" : !hasBusybox ? "busybox-static is not installed" : ""
-const isRoot = process.getuid?.() === 0
+const needs = prerequisite(skipReason)
+const asRoot = prerequisite(process.getuid?.() === 0 ? "" : "needs root (overlayfs mounts)")
 
-describe.skipIf(skipReason !== "")(`gvisor engine${skipReason === "" ? "" : ` (skipped: ${skipReason})`}`, () => {
+describe.skipIf(needs.skip)(needs.title("gvisor engine"), () => {
   let fixture: { readonly dir: string; readonly rootfs: string }
   const vm = (): MicroVmBuilder => MicroVm.builder().rootfs(fixture.rootfs).engine("gvisor")
   const sh = (script: string): MicroVmBuilder => vm().execPath("/bin/sh").args(["-c", script])
 
   beforeAll(() => {
+    needs.check()
     fixture = makeBusyboxRootfs()
   })
   afterAll(() => {
@@ -220,13 +223,15 @@ describe.skipIf(skipReason !== "")(`gvisor engine${skipReason === "" ? "" : ` (s
       expect(ownVmProcesses()).toEqual([])
       expect(ownTempDirs()).toEqual([])
       expect(ownCgroups()).toEqual([])
-      // a leak is an fd the cycles opened and left open; fds that other work closed meanwhile are not
+      // a leak is an fd the cycles opened and left open; fds that other work closed meanwhile are not.
+      // Checked right when the last `exited` resolved: the VM's sockets must be closed by then.
       expect(openFds().filter((fd) => !fdsBefore.includes(fd))).toEqual([])
     }, 240_000)
   })
 
   describe("overlayfs rootfs", () => {
-    it.skipIf(!isRoot)("writes go to the upper layer; the lower layer stays untouched", async () => {
+    it.skipIf(asRoot.skip)(asRoot.title("writes go to the upper layer; the lower layer stays untouched"), async () => {
+      asRoot.check()
       const upper = join(fixture.dir, "upper")
       rmSync(upper, { recursive: true, force: true })
       mkdirSync(upper)

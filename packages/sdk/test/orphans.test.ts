@@ -13,6 +13,7 @@ import { processesMentioning } from "../src/internal/procScan.js"
 import { sweepStaleTempDirs } from "../src/internal/tempDirs.js"
 import { which } from "../src/internal/which.js"
 import { ownCgroups, ownTempDirs, ownVmProcesses } from "./helpers/leaks.js"
+import { prerequisite } from "./helpers/prerequisites.js"
 import { hasBusybox, makeBusyboxRootfs } from "./helpers/rootfs.js"
 
 const distBuilt = existsSync(resolve(import.meta.dirname, "..", "dist", "index.js"))
@@ -69,8 +70,12 @@ afterAll(() => {
 const gvisorSkip = !distBuilt ? "build @krunbox/sdk first" : which("runsc") === undefined ? "runsc is not installed" : !hasBusybox ? "busybox-static is not installed" : ""
 const runnerSkip = !distBuilt ? "build @krunbox/sdk first" : locateLibrary("libkrun") === undefined ? "libkrun not found (krunbox setup)" : !hasBusybox ? "busybox-static is not installed" : ""
 
+const gvisorNeeds = prerequisite(gvisorSkip)
+const runnerNeeds = prerequisite(runnerSkip)
+
 describe("no orphans when the parent is SIGKILLed", () => {
-  it.skipIf(gvisorSkip !== "")(`gvisor: runsc, its sandbox and gofer die with the parent${gvisorSkip === "" ? "" : ` (skipped: ${gvisorSkip})`}`, async () => {
+  it.skipIf(gvisorNeeds.skip)(gvisorNeeds.title("gvisor: runsc, its sandbox and gofer die with the parent"), async () => {
+    gvisorNeeds.check()
     const { child, pid } = await startParent("parent-gvisor.mjs", [fixture.rootfs])
     const vmDirs = join(tmpdir(), `krunbox-${pid}-`)
     const before = processesMentioning(vmDirs)
@@ -86,7 +91,8 @@ describe("no orphans when the parent is SIGKILLed", () => {
     expect(ownCgroups(pid)).toEqual([])
   })
 
-  it.skipIf(runnerSkip !== "")(`libkrun: the VM runner dies with its parent (PR_SET_PDEATHSIG)${runnerSkip === "" ? "" : ` (skipped: ${runnerSkip})`}`, async () => {
+  it.skipIf(runnerNeeds.skip)(runnerNeeds.title("libkrun: the VM runner dies with its parent (PR_SET_PDEATHSIG)"), async () => {
+    runnerNeeds.check()
     const dir = mkdtempSync(join(tmpdir(), "krunbox-test-orphan-"))
     try {
       const { child, pid: runnerPid } = await startParent("parent-runner.mjs", [fixture.rootfs, join(dir, "control.sock")])
