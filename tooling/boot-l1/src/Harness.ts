@@ -235,7 +235,8 @@ export const runHarness = async (options: HarnessOptions): Promise<HarnessReport
       timeoutMs: options.timeoutMs,
       consoleLog: join(runDir, "console.log"),
       onLine: (line) => {
-        if (!line.includes(`${MARKER_PREFIX} heartbeat`)) out(`L1| ${line}`)
+        // the heartbeat and the test ends (vitest's verbose reporter prints those) are for the monitor
+        if (!line.includes(`${MARKER_PREFIX} heartbeat`) && !line.includes(`${MARKER_PREFIX} test-end`)) out(`L1| ${line}`)
       },
       onStage: () => undefined,
       monitor
