@@ -35,7 +35,7 @@ describe("the L1 progress monitor", () => {
       const { default: Reporter } = (await import(join(dir, "r.mjs"))) as { default: new () => Record<string, (t: unknown) => void> }
       const lines: Array<string> = []
       const write = process.stdout.write
-      process.stdout.write = ((chunk: string) => lines.push(chunk)) as typeof process.stdout.write
+      process.stdout.write = ((chunk: string) => lines.push(chunk) > 0) as typeof process.stdout.write
       try {
         const test = { module: { relativeModuleId: "test/x.test.ts" }, fullName: "a  b\nc", result: () => ({ state: "failed" }) }
         new Reporter().onTestCaseReady?.(test)
