@@ -52,16 +52,17 @@ export { type BootProbeResult, cachedProbeBoot, probeBoot } from "./engine/bootP
  */
 export * as Image from "@krunbox/image"
 /**
- * Native runtime setup (`krunbox setup`): guest init, libkrun, libkrunfw, default rootfs, runsc.
+ * Native runtime setup (`krunbox setup`): guest init, libkrun, libkrunfw, default rootfs, runsc
+ * (`@krunbox/runtime`'s, re-exported).
  *
  * @since 0.1.0
  * @category runtime
  */
-export * as Setup from "./runtime/Setup.js"
+export { Setup } from "@krunbox/runtime"
 /**
- * Host diagnosis (`krunbox doctor`).
+ * Host diagnosis (`krunbox doctor`): `@krunbox/runtime`'s, with the boot probe of this SDK's engine.
  *
  * @since 0.1.0
  * @category runtime
  */
-export * as Doctor from "./runtime/Doctor.js"
+export * as Doctor from "./Doctor.js"

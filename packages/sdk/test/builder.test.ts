@@ -8,7 +8,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { DefaultRootfsUnavailable, MicroVm } from "../src/index.js"
-import { readManifest } from "../src/internal/runtimeManifest.js"
+import { Manifest } from "@krunbox/runtime"
 import { which } from "../src/internal/which.js"
 import { prerequisite } from "./helpers/prerequisites.js"
 import { hasBusybox, makeBusyboxRootfs } from "./helpers/rootfs.js"
@@ -165,7 +165,7 @@ describe("default rootfs", () => {
     }
   })
 
-  const manifest = readManifest()
+  const manifest = Manifest.readInstalled()
   const cacheSkip = manifest._tag !== "Found" ? "no runtime cache (krunbox setup has not run)" : which("runsc") === undefined ? "runsc is not installed" : ""
   const cache = prerequisite(cacheSkip)
   it.skipIf(cache.skip)(cache.title("without .rootfs(), the setup cache's rootfs is used and runs"), async () => {

@@ -5,7 +5,7 @@ import { resolve } from "node:path"
 import { existsSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { prerequisite } from "./helpers/prerequisites.js"
-import { EngineCrashed, KrunboxError, KvmIsPvm, KvmUnavailable, PreBootFailure, UnsupportedOption } from "../src/index.js"
+import { EngineCrashed, EngineUnavailable, KrunboxError, KvmUnavailable, PreBootFailure, UnsupportedOption } from "../src/index.js"
 
 const dist = resolve(import.meta.dirname, "..", "dist", "index.js")
 const built = prerequisite(existsSync(dist) ? "" : "dist/index.js is missing: build @krunbox/sdk first")
@@ -14,13 +14,14 @@ describe("KrunboxError", () => {
   it.skipIf(built.skip)(built.title("recognises errors thrown by another copy of the package (the built bundle)"), async () => {
     built.check()
     const other = (await import(dist)) as typeof import("../src/index.js")
-    const foreign = new other.KvmIsPvm({ module: "kvm_pvm" })
+    const props = { engine: "gvisor", reason: "runsc missing", fix: "install runsc" } as const
+    const foreign = new other.EngineUnavailable(props)
     // a different class object: instanceof cannot work across copies, isInstance does
-    expect(foreign instanceof KvmIsPvm).toBe(false)
+    expect(foreign instanceof EngineUnavailable).toBe(false)
     expect(KrunboxError.isInstance(foreign)).toBe(true)
-    expect(KvmIsPvm.isInstance(foreign)).toBe(true)
-    expect(KvmUnavailable.isInstance(foreign)).toBe(false)
-    expect(other.KrunboxError.isInstance(new KvmIsPvm({ module: "kvm_pvm" }))).toBe(true)
+    expect(EngineUnavailable.isInstance(foreign)).toBe(true)
+    expect(UnsupportedOption.isInstance(foreign)).toBe(false)
+    expect(other.KrunboxError.isInstance(new EngineUnavailable(props))).toBe(true)
   })
 
   it("keeps the cause and a hint, and serialises with its _tag", () => {

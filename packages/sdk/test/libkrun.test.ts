@@ -23,7 +23,7 @@ import {
 import { probeBoot } from "../src/engine/bootProbe.js"
 import { launchLibkrun, type LibkrunOptions } from "../src/engine/libkrun.js"
 import { locateLibrary } from "../src/engine/libraries.js"
-import { isPvmHost } from "../src/internal/hostChecks.js"
+import { HostChecks } from "@krunbox/runtime"
 import type { RunnerCall, RunnerMessage } from "../src/internal/runnerProtocol.js"
 import { which } from "../src/internal/which.js"
 import { ownTempDirs, ownVmProcesses } from "./helpers/leaks.js"
@@ -40,7 +40,7 @@ const skipReason = !runnerBuilt
   ? "busybox-static is not installed"
   : ""
 const needs = prerequisite(skipReason)
-const isPvm = isPvmHost()
+const isPvm = HostChecks.isPvmHost()
 const asRoot = prerequisite(process.getuid?.() === 0 ? "" : "needs root (the runner mounts overlayfs in its own mount namespace)")
 
 interface StopReport {

@@ -4,33 +4,23 @@
  * libraries, default rootfs).
  */
 import { MicroVmConfig, Rootfs } from "@krunbox/core"
+import { defaultCacheDir } from "@krunbox/core/CacheDir"
+import { type Doctor, HostChecks } from "@krunbox/runtime"
 import { mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs"
 import { dirname, join } from "node:path"
 import { performance } from "node:perf_hooks"
 import { resolveDefaultRootfs } from "../internal/defaultRootfs.js"
-import { checkKvmAccess, checkNotPvm } from "../internal/hostChecks.js"
-import { cacheDir } from "../internal/runtimeManifest.js"
 import { locateLibrary } from "./libraries.js"
 import { launchLibkrun } from "./libkrun.js"
 
 /**
- * What the boot probe found (JSON-able; `Doctor` shows it).
+ * What the boot probe found (JSON-able; `Doctor` shows it). Defined by `@krunbox/runtime`'s
+ * Doctor, which reports it.
  *
  * @since 0.1.0
  * @category models
  */
-export interface BootProbeResult {
-  /** A guest kernel booted and the workload's status came back. */
-  readonly booted: boolean
-  /** The guest init reported `ready` on the control channel. */
-  readonly ready: boolean
-  /** The probe workload's status (42 when it ran), null when none came back. */
-  readonly status: number | null
-  /** Why it did not boot (or what was odd), null when all is well. */
-  readonly reason: string | null
-  /** How long the probe took. */
-  readonly ms: number
-}
+export type BootProbeResult = Doctor.BootProbeResult
 
 const PROBE_STATUS = 42
 
@@ -52,8 +42,8 @@ export const probeBoot = async (timeoutMs = 30_000): Promise<BootProbeResult> =>
   const startedAt = performance.now()
   let rootfs: string
   try {
-    checkKvmAccess()
-    checkNotPvm()
+    HostChecks.checkKvmAccess()
+    HostChecks.checkNotPvm()
     if (locateLibrary("libkrun") === undefined) throw new Error("libkrun was not found: run `krunbox setup` or set KRUNBOX_LIBKRUN")
     if (locateLibrary("libkrunfw") === undefined) throw new Error("libkrunfw was not found: run `krunbox setup` or set KRUNBOX_LIBKRUNFW")
     rootfs = resolveDefaultRootfs()
@@ -104,7 +94,7 @@ interface CachedProbe {
   readonly result: BootProbeResult
 }
 
-const probeCacheFile = (): string => join(cacheDir(), "boot-probe.json")
+const probeCacheFile = (): string => join(defaultCacheDir(), "boot-probe.json")
 
 const fileStamp = (path: string | null): string => {
   if (path === null) return "-"
@@ -140,8 +130,8 @@ export const cachedProbeBoot = (timeoutMs = 30_000): Promise<BootProbeResult> =>
   const startedAt = performance.now()
   let key: string
   try {
-    checkKvmAccess()
-    checkNotPvm()
+    HostChecks.checkKvmAccess()
+    HostChecks.checkNotPvm()
     key = probeKey()
   } catch (error) {
     return Promise.resolve(failed(startedAt, (error as Error).message))

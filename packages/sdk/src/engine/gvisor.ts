@@ -12,12 +12,12 @@ import { spawn } from "node:child_process"
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, watch, writeFileSync } from "node:fs"
 import { basename, join, resolve } from "node:path"
 import { PassThrough, type Readable } from "node:stream"
+import { Manifest } from "@krunbox/runtime"
 import { EngineCrashed, EngineUnavailable, type KrunboxError, PreBootFailure, UnsupportedOption } from "../errors.js"
 import type { VmConfig } from "../internal/config.js"
 import { prepareOverlay, type OverlayPlan } from "../internal/overlay.js"
 import { nativeRootPath } from "../internal/rootfsPath.js"
 import { reapProcessesMentioning } from "../internal/procScan.js"
-import { readManifest } from "../internal/runtimeManifest.js"
 import { makeVmTempDir, removeTree } from "../internal/tempDirs.js"
 import { which } from "../internal/which.js"
 import type { Engine, EngineEnd, EngineSession, LaunchOptions } from "./Engine.js"
@@ -56,7 +56,7 @@ export const resolveRunsc = (explicit?: string): string => {
     if (found === undefined) throw unavailable(`${origin} names ${candidate}, which is not an executable`)
     return found
   }
-  const manifest = readManifest()
+  const manifest = Manifest.readInstalled()
   const fromManifest = manifest._tag === "Found" ? manifest.manifest.runsc?.path : undefined
   const found = (fromManifest === undefined ? undefined : which(fromManifest)) ?? which("runsc")
   if (found === undefined) throw unavailable("runsc (gVisor) was not found (KRUNBOX_RUNSC, runtime.json, PATH)")

@@ -12,14 +12,13 @@ import { closeSync, existsSync, fstatSync, openSync, readSync } from "node:fs"
 import { dirname, join, resolve } from "node:path"
 import { PassThrough, type Readable, type Writable } from "node:stream"
 import { fileURLToPath } from "node:url"
+import { HostChecks, Manifest } from "@krunbox/runtime"
 import { EngineCrashed, EngineUnavailable, GuestBootFailed, GuestCrashed, PreBootFailure } from "../errors.js"
 import type { VmConfig } from "../internal/config.js"
 import { type ControlServer, type GuestMessage, listenControl } from "../internal/controlSocket.js"
-import { checkKvmAccess, checkNotPvm, isPvmHost } from "../internal/hostChecks.js"
 import { type OverlayPlan, prepareOverlay } from "../internal/overlay.js"
 import { nativeRootPath } from "../internal/rootfsPath.js"
 import type { RunnerMessage } from "../internal/runnerProtocol.js"
-import { readManifest } from "../internal/runtimeManifest.js"
 import { makeVmTempDir, removeTree } from "../internal/tempDirs.js"
 import type { Engine, EngineEnd, EngineSession, LaunchOptions } from "./Engine.js"
 import { locateLibrary } from "./libraries.js"
@@ -57,7 +56,7 @@ export interface LibkrunOptions {
  * setup built around krunbox-init lets "no ready" mean "no boot".
  */
 const initSendsReady = (libkrunPath: string | undefined): boolean => {
-  const manifest = readManifest()
+  const manifest = Manifest.readInstalled()
   if (manifest._tag !== "Found" || !manifest.manifest.init.embeddedInLibkrun) return false
   const located = locateLibrary("libkrun", libkrunPath)
   return located !== undefined && resolve(located) === resolve(manifest.manifest.libkrun.path)
@@ -129,8 +128,8 @@ export const launchLibkrun = async (
   launchOptions: LaunchOptions,
   options: LibkrunOptions = {}
 ): Promise<EngineSession> => {
-  checkKvmAccess(options.kvmPath)
-  if (options.stopBeforeEnter !== true) checkNotPvm(options.sysModuleDir)
+  HostChecks.checkKvmAccess(options.kvmPath)
+  if (options.stopBeforeEnter !== true) HostChecks.checkNotPvm(options.sysModuleDir)
   checkLibkrunSupport(config)
   const runner = runnerPath()
   const expectReady = options.stopBeforeEnter !== true && (options.initSendsReady ?? initSendsReady(options.libkrunPath))
@@ -257,7 +256,7 @@ export const launchLibkrun = async (
             }
             end = {
               _tag: "Failed",
-              error: ready ? new GuestCrashed(seen) : new GuestBootFailed({ ...seen, pvmHost: isPvmHost(options.sysModuleDir) })
+              error: ready ? new GuestCrashed(seen) : new GuestBootFailed({ ...seen, pvmHost: HostChecks.isPvmHost(options.sysModuleDir) })
             }
           } else if (entered) {
             // The init's `exit` is the workload's status as the init saw it; the runner's code is

@@ -1,6 +1,6 @@
 import type { EngineChoice } from "../MicroVm.js"
 import { MicroVmCannotBoot } from "../errors.js"
-import { checkKvmAccess, checkNotPvm } from "../internal/hostChecks.js"
+import { HostChecks } from "@krunbox/runtime"
 import { cachedProbeBoot, peekCachedProbe } from "./bootProbe.js"
 import type { Engine } from "./Engine.js"
 import { gvisorEngine } from "./gvisor.js"
@@ -20,8 +20,8 @@ export const selectEngine = async (choice: EngineChoice): Promise<Engine> => {
   if (choice === "gvisor") return gvisorEngine()
   if (choice === "libkrun") {
     // the specific diagnoses first, then what an earlier full probe found
-    checkKvmAccess()
-    checkNotPvm()
+    HostChecks.checkKvmAccess()
+    HostChecks.checkNotPvm()
     const known = peekCachedProbe()
     if (known !== undefined && !known.booted) throw new MicroVmCannotBoot({ reason: known.reason ?? "the boot probe failed" })
     return libkrunEngine()

@@ -1,13 +1,13 @@
 import { existsSync } from "node:fs"
 import { DefaultRootfsUnavailable } from "../errors.js"
-import { readManifest } from "./runtimeManifest.js"
+import { Manifest } from "@krunbox/runtime"
 
 /**
  * The rootfs used when the builder got none: the runtime cache's `rootfs.path` (written by
  * `krunbox setup`).
  */
 export const resolveDefaultRootfs = (): string => {
-  const read = readManifest()
+  const read = Manifest.readInstalled()
   if (read._tag === "Missing") {
     throw new DefaultRootfsUnavailable({ manifest: read.path, reason: read.reason, cause: read.cause })
   }

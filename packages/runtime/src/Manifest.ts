@@ -4,7 +4,8 @@
  * @since 0.1.0
  */
 import * as fs from "node:fs"
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
+import { cachePaths, defaultCacheDir } from "./CachePaths.js"
 import { writeFileAtomic } from "./internal/files.js"
 import { ManifestInvalid } from "./SetupError.js"
 
@@ -166,3 +167,28 @@ export const read = (file: string): Effect.Effect<RuntimeManifest, ManifestInval
  */
 export const write = (file: string, manifest: RuntimeManifest) =>
   writeFileAtomic(file, `${JSON.stringify(manifest, null, 2)}\n`)
+
+/**
+ * What {@link readInstalled} found.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type InstalledRead =
+  | { readonly _tag: "Found"; readonly path: string; readonly manifest: RuntimeManifest }
+  | { readonly _tag: "Missing"; readonly path: string; readonly reason: string; readonly cause?: unknown }
+
+/**
+ * The manifest of the installed runtime, read synchronously: engine selection and
+ * `MicroVm.build()` are synchronous steps. Never throws: a missing or invalid manifest is a value.
+ *
+ * @since 0.1.0
+ * @category io
+ */
+export const readInstalled = (cacheDir: string = defaultCacheDir()): InstalledRead => {
+  const path = cachePaths(cacheDir).manifest
+  const result = Effect.runSync(Effect.result(read(path)))
+  return Result.isSuccess(result)
+    ? { _tag: "Found", path, manifest: result.success }
+    : { _tag: "Missing", path, reason: result.failure.problem, cause: result.failure }
+}

@@ -7,9 +7,9 @@ import { spawnSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { beforeAll, describe, expect, it } from "vitest"
-import { readElfInfo } from "../../src/runtime/internal/elf.js"
-import * as Manifest from "../../src/runtime/Manifest.js"
-import * as Setup from "../../src/runtime/Setup.js"
+import { readElfInfo } from "../src/internal/elf.js"
+import * as Manifest from "../src/Manifest.js"
+import * as Setup from "../src/Setup.js"
 
 const SETUP_TIMEOUT = 15 * 60_000
 const hasReadelf = spawnSync("readelf", ["--version"]).status === 0

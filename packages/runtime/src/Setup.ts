@@ -26,7 +26,7 @@ import type { ProgressListener, SetupProgress, SetupStep, StepContext } from "./
 import { ensureRootfs } from "./internal/rootfsStep.js"
 import { pruneSuperseded } from "./internal/prune.js"
 import { ensureRunsc } from "./internal/runscStep.js"
-import { KrunboxError } from "../errors.js"
+import { KrunboxError } from "@krunbox/core"
 import * as Manifest from "./Manifest.js"
 import type { SetupError } from "./SetupError.js"
 

@@ -5,11 +5,11 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
-import { run } from "../../src/runtime/internal/process.js"
+import { run } from "../src/internal/process.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const hasSetpriv = ["/usr/bin/setpriv", "/bin/setpriv"].some((p) => fs.existsSync(p))
-const esbuild = path.join(here, "../../node_modules/.bin/esbuild")
+const esbuild = path.join(here, "../node_modules/.bin/esbuild")
 
 describe("setup's command runner", () => {
   it("streams output lines and returns stdout", async () => {
@@ -46,11 +46,11 @@ describe("setup's command runner", () => {
       const script = path.join(tmp, "holder.mjs")
       fs.writeFileSync(
         source,
-        `import { Effect } from "effect"\nimport { run } from ${JSON.stringify(path.join(here, "../../src/runtime/internal/process.ts"))}\n` +
+        `import { Effect } from "effect"\nimport { run } from ${JSON.stringify(path.join(here, "../src/internal/process.ts"))}\n` +
           `await Effect.runPromise(run("sh", ["-c", "echo $$ > ${pidFile}; exec sleep 60"], { step: "t", fix: "f" }))\n`
       )
       const bundled = spawnSync(esbuild, [source, "--bundle", "--platform=node", "--format=esm", `--outfile=${script}`, "--log-level=error"], {
-        cwd: path.join(here, "../.."),
+        cwd: path.join(here, ".."),
         encoding: "utf8"
       })
       expect(bundled.stderr).toBe("")

@@ -3,12 +3,12 @@
  *
  * @since 0.1.0
  */
-import { defaultCacheDir } from "@krunbox/ffi"
+import { defaultCacheDir } from "@krunbox/core/CacheDir"
 import * as path from "node:path"
 
 /**
  * The cache root: `$KRUNBOX_CACHE_DIR`, else `$XDG_CACHE_HOME/krunbox`, else `~/.cache/krunbox`
- * (the same function @krunbox/ffi's discovery uses to find runtime.json).
+ * (`@krunbox/core`'s, which @krunbox/ffi's discovery also uses to find runtime.json).
  *
  * @since 0.1.0
  * @category paths

@@ -15,26 +15,33 @@ import { findRunsc } from "./internal/runscStep.js"
 import * as Manifest from "./Manifest.js"
 
 /**
- * What a boot probe reports (the SDK's `probeBoot` has this shape).
+ * What a boot probe found (JSON-able). The SDK's `probeBoot` returns it.
  *
  * @since 0.1.0
  * @category models
  */
-export interface BootProbeOutcome {
+export interface BootProbeResult {
+  /** A guest kernel booted and the workload's status came back. */
   readonly booted: boolean
+  /** The guest init reported `ready` on the control channel. */
   readonly ready: boolean
+  /** The probe workload's status (42 when it ran), null when none came back. */
   readonly status: number | null
+  /** Why it did not boot (or what was odd), null when all is well. */
   readonly reason: string | null
+  /** How long the probe took. */
   readonly ms: number
 }
 
 /**
- * Boots a VM running a trivial workload within `timeoutMs`; never throws.
+ * Boots a VM running a trivial workload within `timeoutMs`; never throws. Booting needs an
+ * engine, which lives above this package: the SDK passes its own (`@krunbox/sdk`'s
+ * `Doctor.report` does so by default).
  *
  * @since 0.1.0
  * @category models
  */
-export type BootProbe = (timeoutMs: number) => Promise<BootProbeOutcome>
+export type BootProbe = (timeoutMs: number) => Promise<BootProbeResult>
 
 /**
  * @since 0.1.0
@@ -105,7 +112,7 @@ export interface DoctorReport {
   readonly bootProbe: {
     readonly ran: boolean
     readonly skipped: string | null
-    readonly result: BootProbeOutcome | null
+    readonly result: BootProbeResult | null
   }
   readonly engines: { readonly libkrun: EngineVerdict; readonly gvisor: EngineVerdict }
   /** True when at least one engine can run workloads here (`krunbox doctor` exits 0). */
@@ -119,9 +126,9 @@ export interface DoctorReport {
  * @category models
  */
 export interface DoctorOptions {
-  /** Boot a VM to prove microVMs work (skipped under PVM). Default false. */
+  /** Boot a VM to prove microVMs work (skipped under PVM, and without a `probe`). Default false. */
   readonly bootProbe?: boolean
-  /** The probe to run; default: the SDK's own `probeBoot`. */
+  /** The probe to run (`@krunbox/sdk`'s `probeBoot`); without one no VM is booted. */
   readonly probe?: BootProbe
   /** Default 30 s. */
   readonly probeTimeoutMs?: number
@@ -238,11 +245,6 @@ const inspectLibraries = (cacheDir: string, kvmUsable: boolean) => {
   return { libkrun, libkrunfw }
 }
 
-const defaultProbe: BootProbe = async (timeoutMs) => {
-  const { probeBoot } = await import("../engine/bootProbe.js")
-  return probeBoot(timeoutMs)
-}
-
 /**
  * Inspects the host and the native runtime; with `bootProbe`, also boots a VM (never under PVM).
  * Never throws: every problem is a value in the report.
@@ -297,8 +299,9 @@ export const report = async (options: DoctorOptions = {}): Promise<DoctorReport>
     if (kvm.flavour === "pvm") bootProbe = { ran: false, skipped: PVM_VERDICT, result: null }
     else if (!kvmUsable) bootProbe = { ran: false, skipped: `/dev/kvm is not usable: ${kvm.detail}`, result: null }
     else if (!libkrun.loaded) bootProbe = { ran: false, skipped: "libkrun is not loadable", result: null }
+    else if (options.probe === undefined) bootProbe = { ran: false, skipped: "no boot probe given (an engine boots it: @krunbox/sdk's Doctor.report passes one)", result: null }
     else {
-      const probe = options.probe ?? defaultProbe
+      const probe = options.probe
       const started = performance.now()
       try {
         bootProbe = { ran: true, skipped: null, result: await probe(options.probeTimeoutMs ?? 30_000) }

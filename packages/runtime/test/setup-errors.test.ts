@@ -6,8 +6,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
-import { KrunboxError } from "../../src/errors.js"
-import * as Setup from "../../src/runtime/Setup.js"
+import { KrunboxError } from "@krunbox/core"
+import * as Setup from "../src/Setup.js"
 
 const dirs: Array<string> = []
 const tempDir = (prefix: string) => {

@@ -3,8 +3,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import * as Manifest from "../../src/runtime/Manifest.js"
-import { compareVersions, parseLdconfig } from "../../src/runtime/internal/systemLibs.js"
+import * as Manifest from "../src/Manifest.js"
+import { compareVersions, parseLdconfig } from "../src/internal/systemLibs.js"
 
 const valid: Manifest.RuntimeManifest = {
   schema: 1,

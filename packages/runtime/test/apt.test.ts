@@ -14,7 +14,7 @@ import {
   pickDebianArchive,
   privateSourcesList,
   upstreamVersion
-} from "../../src/runtime/internal/apt.js"
+} from "../src/internal/apt.js"
 
 const deb822 = `Types: deb
 # a comment

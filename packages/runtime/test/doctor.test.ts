@@ -2,8 +2,8 @@ import * as fs from "node:fs"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import * as Doctor from "../../src/runtime/Doctor.js"
-import * as Setup from "../../src/runtime/Setup.js"
+import * as Doctor from "../src/Doctor.js"
+import * as Setup from "../src/Setup.js"
 
 const SETUP_TIMEOUT = 15 * 60_000
 const hostKvm = Doctor.detectKvm()
