@@ -12,6 +12,7 @@ import * as net from "node:net"
 import * as os from "node:os"
 import * as path from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { prerequisite } from "@krunbox/testing"
 import { InitSources } from "../src/index.js"
 
 const BUILD_TIMEOUT = 5 * 60_000
@@ -91,8 +92,11 @@ const runInit = async (
 
 const exitMessage = (run: Run) => run.messages.find((m) => m["type"] === "exit")
 
-describe.skipIf(!canRun)("krunbox-init as PID 1 in fresh namespaces (needs root, unshare and gcc with a static libc)", () => {
+const needs = prerequisite(canRun ? "" : "needs root, unshare and gcc with a static libc (apt-get install gcc libc6-dev util-linux)")
+
+describe.skipIf(needs.skip)(needs.title("krunbox-init as PID 1 in fresh namespaces"), () => {
   beforeAll(() => {
+    needs.check()
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "krunbox-init-pid1-"))
     init = path.join(tmp, InitSources.binaryName)
     execFileSync("gcc", [...InitSources.cflags, "-o", init, ...InitSources.compileUnits], { cwd: InitSources.directory })

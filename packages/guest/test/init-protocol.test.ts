@@ -8,6 +8,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { prerequisite } from "@krunbox/testing"
 import { InitSources } from "../src/index.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -20,7 +21,10 @@ let driver = ""
 const drive = (...args: Array<string>): string => execFileSync(driver, args, { encoding: "utf8" })
 const hex = (bytes: Buffer | string) => Buffer.from(bytes).toString("hex")
 
-describe.skipIf(!hasGcc)("krunbox-init pure functions (needs gcc on the host)", () => {
+const gcc = prerequisite(hasGcc ? "" : "needs gcc on the host (apt-get install gcc)")
+
+describe.skipIf(gcc.skip)(gcc.title("krunbox-init pure functions"), () => {
+  beforeAll(gcc.check)
   beforeAll(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), "krunbox-init-driver-"))
     driver = path.join(tmp, "init-driver")

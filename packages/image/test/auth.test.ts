@@ -6,10 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { ImageStore } from "../src/index.js"
-import { buildLayout, makeTempDir, pushLayout, registrySkipReason, removeDir, type RunningRegistry, smallImage, startRegistry, startTokenServer, type TokenServer } from "@krunbox/testing"
+import { buildLayout, makeTempDir, prerequisite, pushLayout, registrySkipReason, removeDir, type RunningRegistry, smallImage, startRegistry, startTokenServer, type TokenServer } from "@krunbox/testing"
 
 const skipReason = registrySkipReason()
-const suite = skipReason === undefined ? describe : describe.skip
+const needs = prerequisite(skipReason)
 const admin = { username: "krunbox", password: "s3cret-Passw0rd" }
 
 const errorOf = async (promise: Promise<unknown>): Promise<Record<string, unknown>> => {
@@ -33,7 +33,8 @@ const writeDockerConfig = (dir: string, registry: string, auth: { username: stri
   return file
 }
 
-suite(`registry authentication${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
+describe.skipIf(needs.skip)(needs.title("registry authentication"), () => {
+  beforeAll(needs.check)
   let work: string
   beforeAll(() => {
     work = makeTempDir("auth")

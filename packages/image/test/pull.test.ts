@@ -7,10 +7,11 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
 import { ImageStore, type PullEvent } from "../src/index.js"
-import { bigImage, buildLayout, type BuiltLayout, busyboxAmd64, busyboxPath, type CuttingProxy, fakeArm64, freePort, gnuLongName, isRoot, makeTempDir, paxLongName, pushLayout, registrySkipReason, removeDir, type RunningRegistry, smallImage, snapshotTree, startCuttingProxy, startRegistry, writeTar } from "@krunbox/testing"
+import { bigImage, buildLayout, type BuiltLayout, busyboxAmd64, busyboxPath, type CuttingProxy, fakeArm64, freePort, gnuLongName, isRoot, makeTempDir, paxLongName, prerequisite, pushLayout, registrySkipReason, removeDir, type RunningRegistry, smallImage, snapshotTree, startCuttingProxy, startRegistry, writeTar } from "@krunbox/testing"
 
 const skipReason = registrySkipReason()
-const suite = skipReason === undefined ? describe : describe.skip
+const needs = prerequisite(skipReason)
+const asRoot = prerequisite(isRoot ? "" : "needs root")
 
 const errorOf = async (promise: Promise<unknown>): Promise<Record<string, unknown>> => {
   try {
@@ -21,7 +22,8 @@ const errorOf = async (promise: Promise<unknown>): Promise<Record<string, unknow
   throw new Error("expected a failure")
 }
 
-suite(`pull from a loopback registry${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
+describe.skipIf(needs.skip)(needs.title("pull from a loopback registry"), () => {
+  beforeAll(needs.check)
   let work: string
   let registry: RunningRegistry
   let busybox: BuiltLayout
@@ -142,7 +144,8 @@ suite(`pull from a loopback registry${skipReason ? ` (skipped: ${skipReason})` :
       expect(fs.statSync(path.join(base, "mtime.txt")).mtimeMs).toBe(1_000_000_000_000)
     })
 
-    it.skipIf(!isRoot)("preserves ownership when running as root", () => {
+    it.skipIf(asRoot.skip)(asRoot.title("preserves ownership when running as root"), () => {
+      asRoot.check()
       const setuid = fs.statSync(path.join(base, "usr", "local", "bin", "setuid-app"))
       expect([setuid.uid, setuid.gid]).toEqual([1000, 1000])
       expect(fs.statSync(path.join(base, "private", "secret.txt")).uid).toBe(1000)
@@ -198,7 +201,8 @@ suite(`pull from a loopback registry${skipReason ? ` (skipped: ${skipReason})` :
         })
       }
 
-      it.skipIf(!isRoot)("overlay: the mount is gone after dispose", async () => {
+      it.skipIf(asRoot.skip)(asRoot.title("overlay: the mount is gone after dispose"), async () => {
+        asRoot.check()
         const run = await store.prepareRootfs(`${registry.host}/busybox:latest`, { strategy: "overlay", pull: "never" })
         expect(fs.readFileSync("/proc/self/mountinfo", "utf8")).toContain(run.rootfsDir)
         await run.dispose()
@@ -369,7 +373,8 @@ suite(`pull from a loopback registry${skipReason ? ` (skipped: ${skipReason})` :
     })
   })
 
-  it.skipIf(!isRoot)("fails with DiskFull when the cache's file system fills up, leaving no layer behind", async () => {
+  it.skipIf(asRoot.skip)(asRoot.title("fails with DiskFull when the cache's file system fills up, leaving no layer behind"), async () => {
+    asRoot.check()
     const mountPoint = makeTempDir("tmpfs")
     execFileSync("mount", ["-t", "tmpfs", "-o", "size=2m", "tmpfs", mountPoint])
     try {

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { readTar, type TarEntry } from "../src/internal/tar.js"
-import { makeTempDir, removeDir, writeTar } from "@krunbox/testing"
+import { makeTempDir, prerequisite, removeDir, writeTar } from "@krunbox/testing"
 
 const hasTar = (() => {
   try {
@@ -35,7 +35,10 @@ const readAll = async (archive: Buffer) => {
   return entries
 }
 
-describe.skipIf(!hasTar)(`GNU tar archives${hasTar ? "" : " (skipped: no tar on PATH)"}`, () => {
+const tar = prerequisite(hasTar ? "" : "no tar on PATH (apt-get install tar)")
+
+describe.skipIf(tar.skip)(tar.title("GNU tar archives"), () => {
+  beforeAll(tar.check)
   let dir: string
   beforeAll(() => {
     dir = makeTempDir("tar")

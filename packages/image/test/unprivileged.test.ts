@@ -9,7 +9,7 @@ import { createHash } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
-import { buildLayout, busyboxAmd64, busyboxPath, isRoot, makeTempDir, pushLayout, registrySkipReason, removeDir, type RunningRegistry, startRegistry } from "@krunbox/testing"
+import { buildLayout, busyboxAmd64, busyboxPath, isRoot, makeTempDir, prerequisite, pushLayout, registrySkipReason, removeDir, type RunningRegistry, startRegistry } from "@krunbox/testing"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const esbuild = path.resolve(here, "../node_modules/.bin/esbuild")
@@ -20,7 +20,7 @@ const skipReason = !isRoot
   : !fs.existsSync(esbuild)
     ? `needs the workspace's esbuild at ${esbuild} to bundle the unprivileged script`
     : registrySkipReason()
-const suite = skipReason === undefined ? describe : describe.skip
+const needs = prerequisite(skipReason)
 
 const script = (srcIndex: string) => `
 import { createHash } from "node:crypto"
@@ -49,7 +49,8 @@ result.basesLeft = fs.readdirSync(path.join(store.root, "rootfs")).filter((n) =>
 console.log(JSON.stringify(result))
 `
 
-suite(`as an unprivileged user${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
+describe.skipIf(needs.skip)(needs.title("as an unprivileged user"), () => {
+  beforeAll(needs.check)
   let work: string
   let registry: RunningRegistry
   let bundle: string

@@ -5,6 +5,7 @@ import * as os from "node:os"
 import * as path from "node:path"
 import { fileURLToPath } from "node:url"
 import { describe, expect, it } from "vitest"
+import { prerequisite } from "@krunbox/testing"
 import { run } from "../src/internal/process.js"
 
 const here = path.dirname(fileURLToPath(import.meta.url))
@@ -37,7 +38,9 @@ describe("setup's command runner", () => {
     expect(error.exitCode === null || error.exitCode === 127).toBe(true)
   })
 
-  it.skipIf(!hasSetpriv || !fs.existsSync(esbuild))("does not leave a command running when setup's process is killed (needs setpriv, esbuild)", async () => {
+  const tools = prerequisite(!hasSetpriv ? "needs setpriv (util-linux)" : !fs.existsSync(esbuild) ? `needs esbuild at ${esbuild} (pnpm install)` : "")
+  it.skipIf(tools.skip)(tools.title("does not leave a command running when setup's process is killed"), async () => {
+    tools.check()
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "krunbox-pdeathsig-"))
     try {
       const pidFile = path.join(tmp, "pid")

@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from "vitest"
 import { readElfInfo } from "../src/internal/elf.js"
 import * as Manifest from "../src/Manifest.js"
 import * as Setup from "../src/Setup.js"
+import { prerequisite } from "@krunbox/testing"
 
 const SETUP_TIMEOUT = 15 * 60_000
 const hasReadelf = spawnSync("readelf", ["--version"]).status === 0
@@ -91,7 +92,9 @@ describe("Setup (real native runtime in the default cache)", () => {
     expect(spawnSync(manifest.init.path, ["--version"], { encoding: "utf8" }).stdout).toBe("krunbox-init/0.1.0 protocol 1\n")
   })
 
-  it.skipIf(!hasReadelf)("readelf agrees: no INTERP program header, no dynamic section (needs binutils)", () => {
+  const readelf = prerequisite(hasReadelf ? "" : "needs readelf (apt-get install binutils)")
+  it.skipIf(readelf.skip)(readelf.title("readelf agrees: no INTERP program header, no dynamic section"), () => {
+    readelf.check()
     const out = spawnSync("readelf", ["-lW", manifest.init.path], { encoding: "utf8" }).stdout
     expect(out).toContain("Elf file type is EXEC")
     expect(out).not.toContain("INTERP")

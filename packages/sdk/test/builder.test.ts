@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { DefaultRootfsUnavailable, MicroVm } from "../src/index.js"
 import { Manifest } from "@krunbox/runtime"
 import { which } from "../src/internal/which.js"
-import { prerequisite } from "./helpers/prerequisites.js"
+import { prerequisite } from "@krunbox/testing"
 import { hasBusybox, makeBusyboxRootfs } from "./helpers/rootfs.js"
 
 const thrown = (f: () => unknown): unknown => {

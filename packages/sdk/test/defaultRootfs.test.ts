@@ -5,7 +5,7 @@ import { readdirSync } from "node:fs"
 import { describe, expect, it } from "vitest"
 import { MicroVm, Setup } from "../src/index.js"
 import { which } from "../src/internal/which.js"
-import { prerequisite } from "./helpers/prerequisites.js"
+import { prerequisite } from "@krunbox/testing"
 
 const manifest = await Setup.load().catch(() => undefined)
 const skipReason = manifest === undefined

@@ -4,7 +4,7 @@
 import { resolve } from "node:path"
 import { existsSync } from "node:fs"
 import { describe, expect, it } from "vitest"
-import { prerequisite } from "./helpers/prerequisites.js"
+import { prerequisite } from "@krunbox/testing"
 import { EngineCrashed, EngineUnavailable, KrunboxError, KvmUnavailable, PreBootFailure, UnsupportedOption } from "../src/index.js"
 
 const dist = resolve(import.meta.dirname, "..", "dist", "index.js")

@@ -10,7 +10,7 @@ import { EngineUnavailable, MicroVm, type MicroVmBuilder, Rootfs, UnsupportedOpt
 import { gvisorEngine } from "../src/engine/gvisor.js"
 import { which } from "../src/internal/which.js"
 import { ownCgroups, openFds, ownTempDirs, ownVmProcesses } from "./helpers/leaks.js"
-import { prerequisite } from "./helpers/prerequisites.js"
+import { prerequisite } from "@krunbox/testing"
 import { hasBusybox, makeBusyboxRootfs } from "./helpers/rootfs.js"
 
 const hasRunsc = which("runsc") !== undefined

@@ -27,7 +27,7 @@ import { HostChecks } from "@krunbox/runtime"
 import type { RunnerCall, RunnerMessage } from "../src/internal/runnerProtocol.js"
 import { which } from "../src/internal/which.js"
 import { ownTempDirs, ownVmProcesses } from "./helpers/leaks.js"
-import { hostKvmForBoots, prerequisite } from "./helpers/prerequisites.js"
+import { hostKvmForBoots, prerequisite } from "@krunbox/testing"
 import { hasBusybox, makeBusyboxRootfs } from "./helpers/rootfs.js"
 
 const runnerBuilt = existsSync(resolve(import.meta.dirname, "..", "dist", "runner.js"))

@@ -13,7 +13,7 @@ import { processesMentioning } from "../src/internal/procScan.js"
 import { sweepStaleTempDirs } from "../src/internal/tempDirs.js"
 import { which } from "../src/internal/which.js"
 import { ownCgroups, ownTempDirs, ownVmProcesses } from "./helpers/leaks.js"
-import { prerequisite } from "./helpers/prerequisites.js"
+import { prerequisite } from "@krunbox/testing"
 import { hasBusybox, makeBusyboxRootfs } from "./helpers/rootfs.js"
 
 const distBuilt = existsSync(resolve(import.meta.dirname, "..", "dist", "index.js"))

@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { hostKvmForBoots, isCI, prerequisite } from "./helpers/prerequisites.js"
+import { hostKvmForBoots, isCI, prerequisite } from "@krunbox/testing"
 
 describe("prerequisites", () => {
   it("outside CI a missing prerequisite skips, with the reason in the title", () => {

@@ -2,7 +2,8 @@
  * @krunbox/testing (private): what several packages' tests share. A static busybox to build
  * rootfs and images from, a local OCI registry (distribution's `docker-registry`) with a token
  * server and a cutting proxy, an OCI layout and tar writer, the test images, temp dirs that are
- * always removed, and a mount-point oracle.
+ * always removed, a mount-point oracle, and the rule for skipping a test (never under CI, but for
+ * the documented PVM case).
  *
  * @since 0.1.0
  */
@@ -13,3 +14,4 @@ export * from "./image/ociLayout.js"
 export * from "./image/registry.js"
 export * from "./image/tarWriter.js"
 export * from "./mounts.js"
+export * from "./prerequisites.js"

@@ -7,7 +7,7 @@ import { execFileSync } from "node:child_process"
 import * as path from "node:path"
 import { ImageConfig, ImageStore } from "@krunbox/image"
 import { MicroVm } from "../../src/index.js"
-import { buildLayout, busyboxAmd64, fakeArm64, isRoot, makeTempDir, pushLayout, registrySkipReason, removeDir, type RunningRegistry, snapshotTree, startRegistry } from "@krunbox/testing"
+import { buildLayout, busyboxAmd64, fakeArm64, isRoot, makeTempDir, prerequisite, pushLayout, registrySkipReason, removeDir, type RunningRegistry, snapshotTree, startRegistry } from "@krunbox/testing"
 
 const runscMissing = (() => {
   try {
@@ -18,9 +18,10 @@ const runscMissing = (() => {
   }
 })()
 const skipReason = registrySkipReason() ?? runscMissing ?? (isRoot ? undefined : "the gvisor engine runs bundles as root here")
-const suite = skipReason === undefined ? describe : describe.skip
+const needs = prerequisite(skipReason)
 
-suite(`images on the gvisor engine${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
+describe.skipIf(needs.skip)(needs.title("images on the gvisor engine"), () => {
+  beforeAll(needs.check)
   let work: string
   let cacheDir: string
   let registry: RunningRegistry

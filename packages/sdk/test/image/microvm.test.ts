@@ -17,7 +17,7 @@ import { launchImageSession } from "../../src/internal/imageRun.js"
 import type { RunnerCall, RunnerMessage } from "../../src/internal/runnerProtocol.js"
 import { ImageHasNoCommand, MicroVm } from "../../src/index.js"
 import { ownTempDirs, ownVmProcesses } from "../helpers/leaks.js"
-import { bigImage, buildLayout, busyboxAmd64, fakeArm64, type ImageSpec, isRoot, makeTempDir, mountPointsUnder, pushLayout, registrySkipReason, removeDir, runnableBusybox, type RunningRegistry, startRegistry } from "@krunbox/testing"
+import { bigImage, buildLayout, busyboxAmd64, fakeArm64, type ImageSpec, isRoot, makeTempDir, mountPointsUnder, prerequisite, pushLayout, registrySkipReason, removeDir, runnableBusybox, type RunningRegistry, startRegistry } from "@krunbox/testing"
 
 const runscMissing = (() => {
   try {
@@ -28,12 +28,13 @@ const runscMissing = (() => {
   }
 })()
 const skipReason = registrySkipReason() ?? runscMissing ?? (isRoot ? undefined : "the gvisor engine runs bundles as root here")
-const suite = skipReason === undefined ? describe : describe.skip
+const needs = prerequisite(skipReason)
 const libkrunSkip = !fs.existsSync(path.resolve(import.meta.dirname, "..", "..", "dist", "runner.js"))
   ? "dist/runner.js is missing: build @krunbox/sdk first"
   : locateLibrary("libkrun") === undefined || locateLibrary("libkrunfw") === undefined
   ? "libkrun/libkrunfw not found: run `krunbox setup`"
   : undefined
+const libkrun = prerequisite(libkrunSkip)
 
 const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
   try {
@@ -44,7 +45,8 @@ const rejection = async (promise: Promise<unknown>): Promise<unknown> => {
   throw new Error("expected a rejection")
 }
 
-suite(`MicroVm with an image rootfs${skipReason ? ` (skipped: ${skipReason})` : ""}`, () => {
+describe.skipIf(needs.skip)(needs.title("MicroVm with an image rootfs"), () => {
+  beforeAll(needs.check)
   let work: string
   let cacheDir: string
   let registry: RunningRegistry
@@ -213,9 +215,10 @@ suite(`MicroVm with an image rootfs${skipReason ? ` (skipped: ${skipReason})` : 
     expect(await child.exited).toMatchObject({ status: null, signal: "SIGKILL" })
   })
 
-  it.skipIf(libkrunSkip !== undefined)(
-    `on the libkrun engine, hands the private rootfs and the image's command, env and workdir to the real libkrun up to krun_start_enter${libkrunSkip === undefined ? "" : ` (skipped: ${libkrunSkip})`}`,
+  it.skipIf(libkrun.skip)(
+    libkrun.title("on the libkrun engine, hands the private rootfs and the image's command, env and workdir to the real libkrun up to krun_start_enter"),
     async () => {
+      libkrun.check()
       const messages: Array<RunnerMessage> = []
       const engine = libkrunEngine({ stopBeforeEnter: true, onRunnerMessage: (message) => messages.push(message) })
       const vm = MicroVm.builder().image(ref("app:1")).env(["EXTRA=1"]).build()

@@ -1,6 +1,6 @@
 /**
- * When a test may be skipped. Outside CI a missing prerequisite (runsc, busybox, the built runner,
- * root, ...) skips the test with its reason in the title. Under `CI` it never does: the test runs
+ * When a test may be skipped, for every package's tests. Outside CI a missing prerequisite
+ * (runsc, busybox, the built runner, root, ...) skips the test with its reason in the title. Under `CI` it never does: the test runs
  * and fails at once with that reason, because a CI that silently skips proves nothing (the same
  * rule as packages/ffi's real-library suites). The one skip CI allows is the documented PVM case:
  * full microVM boots on a host whose /dev/kvm is kvm_pvm (bin/test proves them in the L1).
