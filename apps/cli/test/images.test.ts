@@ -4,7 +4,7 @@
  * land in the default krunbox cache (where `krunbox setup` put the runtime) under
  * 127.0.0.1:<random port> names, and are removed with `krunbox rmi` at the end.
  */
-import { Image } from "@krunbox/sdk"
+import * as Image from "@krunbox/image"
 import { spawn, spawnSync } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync } from "node:fs"
 import { tmpdir } from "node:os"

@@ -1,4 +1,4 @@
-import { Image } from "@krunbox/sdk"
+import * as Image from "@krunbox/image"
 import { has } from "../cli/Parser.js"
 import type { Parsed } from "../cli/Parser.js"
 import { UsageError } from "../cli/UsageError.js"

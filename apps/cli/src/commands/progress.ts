@@ -1,4 +1,4 @@
-import type { Setup } from "@krunbox/sdk"
+import type { Setup } from "@krunbox/runtime"
 
 const truncate = (line: string): string => {
   const width = Math.max(20, (process.stderr.columns ?? 100) - 20)

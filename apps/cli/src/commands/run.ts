@@ -1,4 +1,5 @@
-import { MicroVm, Rootfs, Setup } from "@krunbox/sdk"
+import { Setup } from "@krunbox/runtime"
+import { MicroVm, Rootfs } from "@krunbox/sdk"
 import type { ExitInfo } from "@krunbox/sdk"
 import { Effect, Result } from "effect"
 import { parseDuration } from "../cli/Duration.js"

@@ -1,4 +1,4 @@
-import { Setup } from "@krunbox/sdk"
+import { Setup } from "@krunbox/runtime"
 import { has } from "../cli/Parser.js"
 import type { Parsed } from "../cli/Parser.js"
 import packageJson from "../../package.json" with { type: "json" }
