@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest"
+import { MAX_TIMEOUT_MS } from "@krunbox/sdk"
 import { parseDuration } from "../src/cli/Duration.js"
 import { flag, flags, has, parse } from "../src/cli/Parser.js"
 import { UsageError } from "../src/cli/UsageError.js"
@@ -50,10 +51,17 @@ describe("durations", () => {
     ["1.5", 1500],
     ["500ms", 500],
     ["2m", 120_000],
-    ["1h30m", 5_400_000]
+    ["1h30m", 5_400_000],
+    ["597h", 597 * 3_600_000],
+    ["8760h", MAX_TIMEOUT_MS]
   ])("%s is %d ms", (text, ms) => expect(parseDuration("timeout", text)).toBe(ms))
 
   it.each(["", "abc", "5 s", "-1s", "0s", "10x"])("rejects %j", (text) =>
     expect(() => parseDuration("timeout", text)).toThrow(/--timeout/)
   )
+
+  it.each(["8760h1ms", "8761h", "99999999999999999999h", "1e400"])("refuses %j beyond the 365-day maximum (or no number) with a UsageError", (text) => {
+    expect(() => parseDuration("timeout", text)).toThrow(UsageError)
+    expect(() => parseDuration("timeout", text)).toThrow(/--timeout/)
+  })
 })

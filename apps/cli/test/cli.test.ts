@@ -82,7 +82,14 @@ describe("krunbox run", () => {
     expect(JSON.parse(result.stdout)).toMatchObject({ timedOut: true })
   })
 
+  it("runs to its end under a --timeout longer than Node's 24.8-day timer limit", () => {
+    const result = krunbox(["run", "--timeout", "597h", "--json", "--", "sh", "-c", "sleep 1; echo done"])
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 0, signal: null, timedOut: false, stdout: "done\n" })
+    expect(result.status).toBe(0)
+  })
+
   it.each([
+    [["run", "--timeout", "8761h", "--", "true"], /--timeout is longer than 365 days: "8761h"/],
     [["run", "--cpus", "two", "--", "true"], /--cpus must be a whole number: "two"/],
     [["run", "--net", "internet", "--", "true"], /invalid value for --net: "internet"/],
     [["run", "--memory", "0", "--", "true"], /MemoryIsZero/],

@@ -6,7 +6,8 @@
 import { performance } from "node:perf_hooks"
 import { PassThrough, type Readable } from "node:stream"
 import type { EngineEnd, EngineSession } from "./engine/Engine.js"
-import type { EngineName } from "./errors.js"
+import { type EngineName, InvalidTimeout, MAX_TIMEOUT_MS } from "./errors.js"
+import { setLongTimeout } from "./internal/longTimer.js"
 
 /**
  * Where a stream of the guest goes: `"pipe"` (a `Readable` on the handle), `"inherit"` (this
@@ -28,8 +29,20 @@ export interface SpawnOptions {
   readonly stderr?: StdioMode
   /** Aborting kills the VM (SIGKILL); `exited` then resolves with `signal: "SIGKILL"`. */
   readonly signal?: AbortSignal
-  /** Kills the VM (SIGKILL) after this many milliseconds; `exited` then has `timedOut: true`. */
+  /**
+   * Kills the VM (SIGKILL) after this many milliseconds; `exited` then has `timedOut: true`. Any
+   * duration above 0 up to `MAX_TIMEOUT_MS` (365 days) works; anything else is `InvalidTimeout`.
+   */
   readonly timeoutMs?: number
+}
+
+/** Checks `timeoutMs` before anything starts. */
+const checkTimeout = (timeoutMs: unknown): number | undefined => {
+  if (timeoutMs === undefined) return undefined
+  if (typeof timeoutMs !== "number" || !Number.isFinite(timeoutMs) || timeoutMs <= 0 || timeoutMs > MAX_TIMEOUT_MS) {
+    throw new InvalidTimeout({ value: timeoutMs })
+  }
+  return timeoutMs
 }
 
 /**
@@ -113,6 +126,7 @@ export class VmProcessImpl implements VmProcess {
   #readyMs: number | null = null
 
   constructor(launch: () => Promise<EngineSession>, options: SpawnOptions = {}) {
+    const timeoutMs = checkTimeout(options.timeoutMs)
     const stdoutMode = options.stdout ?? "pipe"
     const stderrMode = options.stderr ?? "pipe"
     const stdout = stdoutMode === "pipe" ? new PassThrough() : null
@@ -120,13 +134,13 @@ export class VmProcessImpl implements VmProcess {
     this.stdout = stdout
     this.stderr = stderr
 
-    let timer: NodeJS.Timeout | undefined
+    let cancelTimer: (() => void) | undefined
     const onAbort = () => this.kill("SIGKILL")
-    if (options.timeoutMs !== undefined) {
-      timer = setTimeout(() => {
+    if (timeoutMs !== undefined) {
+      cancelTimer = setLongTimeout(timeoutMs, () => {
         this.#timedOut = true
         this.kill("SIGKILL")
-      }, options.timeoutMs)
+      })
     }
     if (options.signal !== undefined) {
       if (options.signal.aborted) this.#killSignal = "SIGKILL"
@@ -134,7 +148,7 @@ export class VmProcessImpl implements VmProcess {
     }
     const finish = () => {
       this.#done = true
-      if (timer !== undefined) clearTimeout(timer)
+      cancelTimer?.()
       options.signal?.removeEventListener("abort", onAbort)
     }
 

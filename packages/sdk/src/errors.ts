@@ -352,6 +352,42 @@ export class ImageHasNoCommand extends KrunboxError {
   }
 }
 
+/**
+ * The longest `timeoutMs` a VM accepts: 365 days. Node's own timers stop at 2^31-1 ms (24.8 days);
+ * krunbox chains them, so every duration up to this one is honoured.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_TIMEOUT_MS = 365 * 24 * 60 * 60 * 1000
+
+/**
+ * `timeoutMs` is not a number of milliseconds between 1 and {@link MAX_TIMEOUT_MS}.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidTimeout extends KrunboxError {
+  readonly _tag = "InvalidTimeout" as const
+  readonly value: unknown
+  readonly max: number
+  constructor(props: { readonly value: unknown }) {
+    super(`timeoutMs must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS} (365 days), got ${showAny(props.value)}`)
+    this.value = props.value
+    this.max = MAX_TIMEOUT_MS
+  }
+  get hint(): string {
+    return `give timeoutMs a finite number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (365 days), or leave it unset for no timeout`
+  }
+  static override isInstance(u: unknown): u is InvalidTimeout {
+    return hasTag(u, "InvalidTimeout")
+  }
+}
+
+/** Like {@link show}, for values JSON cannot write (NaN, Infinity, bigint, undefined). */
+const showAny = (value: unknown): string =>
+  typeof value === "number" || typeof value === "bigint" ? `${String(value)}${typeof value === "bigint" ? "n" : ""}` : show(value) ?? String(value)
+
 const show = (value: unknown): string => {
   try {
     return typeof value === "string" ? JSON.stringify(value) : JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v))

@@ -33,7 +33,7 @@ export const runSpec: CommandSpec = {
     { name: "console-output", kind: "string", metavar: "FILE", description: "Also write the guest console (kernel and init messages) to FILE" },
     { name: "log-level", kind: "string", metavar: "LEVEL", choices: ["off", "error", "warn", "info", "debug", "trace", "0", "1", "2", "3", "4", "5"], description: "libkrun's log level", defaultText: "off" },
     { name: "engine", kind: "string", metavar: "ENGINE", choices: ["auto", "libkrun", "gvisor"], description: "auto picks libkrun where microVMs boot, else gvisor (with a notice)", defaultText: "auto" },
-    { name: "timeout", kind: "string", metavar: "DURATION", description: "Stop the VM after DURATION (500ms, 30s, 2m); exit 124 like timeout(1)" },
+    { name: "timeout", kind: "string", metavar: "DURATION", description: "Stop the VM after DURATION (500ms, 30s, 2m, 1h30m; at most 8760h = 365 days); exit 124 like timeout(1)" },
     { name: "insecure", kind: "boolean", description: "Allow plain-HTTP registries when pulling IMAGE (loopback registries always are)" },
     { name: "pull", kind: "string", metavar: "WHEN", choices: ["missing", "never", "always"], description: "When to pull IMAGE", defaultText: "missing" },
     { name: "platform", kind: "string", metavar: "OS/ARCH", description: "Platform of IMAGE to pull, e.g. linux/arm64", defaultText: "this host's" },
