@@ -51,8 +51,9 @@ const checkTimeout = (timeoutMs: unknown): number | undefined => {
  * - `status`: the guest workload's exit status (0..255). A workload killed by signal n inside the
  *   guest gives 128+n; the guest init uses 125 (setup failed), 126 (cannot execute) and 127 (not
  *   found). `null` when the VM itself was killed.
- * - `signal`: the signal that ended the VM (`kill()`, timeout, abort, or sent from outside);
- *   `null` when the guest exited by itself.
+ * - `signal`: the signal krunbox sent that ended the VM (`kill()`, timeout, abort); `null` when
+ *   the guest exited by itself, also when a kill came only after that (during cleanup). A signal
+ *   krunbox did not send (libkrun aborting, the OOM killer) rejects `exited` with `EngineCrashed`.
  *
  * @since 0.1.0
  * @category models
@@ -120,7 +121,10 @@ export class VmProcessImpl implements VmProcess {
   readonly exited: Promise<ExitInfo>
   readonly #startedAt = performance.now()
   #session: EngineSession | undefined
-  #killSignal: NodeJS.Signals | null = null
+  /** A kill asked for before the engine's session existed: sent as soon as it does. */
+  #pendingKill: NodeJS.Signals | null = null
+  /** The first signal that actually reached the running VM (only that one may be reported). */
+  #delivered: NodeJS.Signals | null = null
   #timedOut = false
   #done = false
   #readyMs: number | null = null
@@ -138,12 +142,11 @@ export class VmProcessImpl implements VmProcess {
     const onAbort = () => this.kill("SIGKILL")
     if (timeoutMs !== undefined) {
       cancelTimer = setLongTimeout(timeoutMs, () => {
-        this.#timedOut = true
-        this.kill("SIGKILL")
+        if (this.#deliver("SIGKILL")) this.#timedOut = true
       })
     }
     if (options.signal !== undefined) {
-      if (options.signal.aborted) this.#killSignal = "SIGKILL"
+      if (options.signal.aborted) this.#pendingKill = "SIGKILL"
       else options.signal.addEventListener("abort", onAbort, { once: true })
     }
     const finish = () => {
@@ -166,7 +169,7 @@ export class VmProcessImpl implements VmProcess {
       session.onReady(() => {
         this.#readyMs = performance.now() - this.#startedAt
       })
-      if (this.#killSignal !== null) session.kill(this.#killSignal)
+      if (this.#pendingKill !== null) this.#deliver(this.#pendingKill)
       const drained = Promise.all([
         forward(session.stdout, stdoutMode, stdout, process.stdout),
         forward(session.stderr, stderrMode, stderr, process.stderr)
@@ -178,12 +181,16 @@ export class VmProcessImpl implements VmProcess {
       } finally {
         finish()
       }
-      if (end._tag === "Failed" && this.#killSignal === null) throw end.error
-      const killed = this.#killSignal
+      // How the VM ended is the engine's report; a kill counts only when it reached the running
+      // VM (a kill during cleanup, after the VM exited by itself, changes nothing). A failure
+      // after a delivered kill is that kill's doing (e.g. the pull or the launch it stopped).
+      const delivered = this.#delivered
+      if (end._tag === "Failed" && delivered === null) throw end.error
+      const killedBy = end._tag === "Signaled" ? end.signal : end._tag === "Failed" ? delivered : null
       return {
-        status: killed !== null ? null : end._tag === "Exited" ? end.status : null,
-        signal: killed !== null ? killed : end._tag === "Signaled" ? end.signal : null,
-        timedOut: this.#timedOut,
+        status: end._tag === "Exited" ? end.status : null,
+        signal: killedBy,
+        timedOut: this.#timedOut && killedBy !== null,
         engine: session.engine,
         timings: { readyMs: this.#readyMs, totalMs: performance.now() - this.#startedAt }
       }
@@ -193,9 +200,21 @@ export class VmProcessImpl implements VmProcess {
   }
 
   kill(signal: NodeJS.Signals = "SIGKILL"): void {
-    if (this.#done) return
-    this.#killSignal = signal
-    this.#session?.kill(signal)
+    this.#deliver(signal)
+  }
+
+  /** Sends a signal to the running VM (or queues it until the engine's session exists). */
+  #deliver(signal: NodeJS.Signals): boolean {
+    if (this.#done) return false
+    const session = this.#session
+    if (session === undefined) {
+      this.#pendingKill ??= signal
+      this.#delivered ??= signal
+      return true
+    }
+    const delivered = session.kill(signal)
+    if (delivered) this.#delivered ??= signal
+    return delivered
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -202,8 +202,10 @@ export class PreBootFailure extends KrunboxError {
 }
 
 /**
- * The engine's host process ended without a structured report (crashed, killed from outside
- * before the guest started, or the host program failed). `stderrTail` holds its last output.
+ * The engine's host process ended without a structured report: it failed before the guest
+ * started, or it died of a signal krunbox did not send (libkrun panicking with SIGABRT, a
+ * segfault, the OOM killer, a kill from outside). `stderrTail` holds its last output (the runner's
+ * stderr; runsc's logged error).
  *
  * @since 0.1.0
  * @category errors
@@ -221,8 +223,10 @@ export class EngineCrashed extends KrunboxError {
     readonly stderrTail: string
     readonly cause?: unknown
   }) {
-    const how = props.signal === null ? `exit code ${props.exitCode}` : `signal ${props.signal}`
-    super(`the ${props.engine} engine process ended before the guest started (${how})${props.stderrTail === "" ? "" : `: ${props.stderrTail.trim().split("\n").slice(-3).join(" | ")}`}`, { cause: props.cause })
+    const how = props.signal === null
+      ? `ended before the guest started (exit code ${props.exitCode})`
+      : `died of signal ${props.signal}, which krunbox did not send`
+    super(`the ${props.engine} engine process ${how}${props.stderrTail === "" ? "" : `: ${props.stderrTail.trim().split("\n").slice(-3).join(" | ")}`}`, { cause: props.cause })
     this.engine = props.engine
     this.exitCode = props.exitCode
     this.signal = props.signal

@@ -6,11 +6,14 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { createServer, type AddressInfo } from "node:net"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { EngineUnavailable, MicroVm, type MicroVmBuilder, Rootfs, UnsupportedOption } from "../src/index.js"
+import { EngineCrashed, EngineUnavailable, MicroVm, type MicroVmBuilder, Rootfs, UnsupportedOption } from "../src/index.js"
+import type { EngineSession } from "../src/engine/Engine.js"
 import { gvisorEngine } from "../src/engine/gvisor.js"
+import { VmProcessImpl } from "../src/VmProcess.js"
 import { which } from "../src/internal/which.js"
 import { ownCgroups, openFds, ownTempDirs, ownVmProcesses } from "./helpers/leaks.js"
 import { prerequisite } from "@krunbox/testing"
+import { untilExited } from "./helpers/process.js"
 import { hasBusybox, makeBusyboxRootfs } from "./helpers/rootfs.js"
 
 const hasRunsc = which("runsc") !== undefined
@@ -185,6 +188,32 @@ describe.skipIf(needs.skip)(needs.title("gvisor engine"), () => {
       await new Promise((resolve) => setTimeout(resolve, 200))
       await child[Symbol.asyncDispose]()
       expect(await child.exited).toMatchObject({ status: null, signal: "SIGKILL" })
+    })
+
+    it("a kill after the workload exited, while the engine cleans up, leaves the workload's status", async () => {
+      const config = sh("exit 3").build().config
+      let session: EngineSession | undefined
+      const child = new VmProcessImpl(async () => {
+        session = await gvisorEngine().launch(config, { explicit: new Set(["rootfs"]) })
+        return session
+      }, { stdout: "ignore", stderr: "ignore" })
+      while (session === undefined) await new Promise((resolve) => setTimeout(resolve, 5))
+      await untilExited(session.pid!)
+      child.kill()
+      expect(await child.exited).toMatchObject({ status: 3, signal: null, timedOut: false })
+    })
+
+    it("runsc killed by a signal krunbox did not send is EngineCrashed, not a kill", async () => {
+      const session = await gvisorEngine().launch(sh("sleep 60").build().config, { explicit: new Set(["rootfs"]) })
+      session.stdout.resume()
+      session.stderr.resume()
+      await new Promise<void>((resolve) => session.onReady(resolve))
+      process.kill(session.pid!, "SIGKILL")
+      const end = await session.ended
+      expect(end).toMatchObject({ _tag: "Failed", error: { _tag: "EngineCrashed", engine: "gvisor", signal: "SIGKILL", exitCode: null } })
+      expect(EngineCrashed.isInstance((end as Extract<typeof end, { _tag: "Failed" }>).error)).toBe(true)
+      expect(ownVmProcesses()).toEqual([])
+      expect(ownTempDirs()).toEqual([])
     })
 
     it("reports readiness once the container started", async () => {

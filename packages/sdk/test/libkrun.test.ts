@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join, resolve } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import {
+  EngineCrashed,
   GuestBootFailed,
   GuestCrashed,
   KvmIsPvm,
@@ -26,8 +27,10 @@ import { locateLibrary } from "../src/engine/libraries.js"
 import { HostChecks } from "@krunbox/runtime"
 import type { RunnerCall, RunnerMessage } from "../src/internal/runnerProtocol.js"
 import { which } from "../src/internal/which.js"
+import { VmProcessImpl } from "../src/VmProcess.js"
 import { ownTempDirs, ownVmProcesses } from "./helpers/leaks.js"
 import { hostKvmForBoots, prerequisite } from "@krunbox/testing"
+import { untilExited } from "./helpers/process.js"
 import { hasBusybox, makeBusyboxRootfs } from "./helpers/rootfs.js"
 
 const runnerBuilt = existsSync(resolve(import.meta.dirname, "..", "dist", "runner.js"))
@@ -276,6 +279,83 @@ describe.skipIf(needs.skip)(needs.title("libkrun engine up to krun_start_enter")
     it("with an init that never speaks the protocol (a system libkrun), the VMM's code is the status", async () => {
       expect(await fakeVmm([], 4, false)).toEqual({ _tag: "Exited", status: 4 })
     })
+
+    it("a runner that libkrun aborts (SIGABRT, a signal krunbox never sends) is EngineCrashed with its stderr, not a kill", async () => {
+      const script = join(fixture.dir, "aborting-vmm.mjs")
+      writeFileSync(script, [
+        "import { readFileSync, writeSync } from \"node:fs\"",
+        "readFileSync(3, \"utf8\")",
+        "writeSync(4, JSON.stringify({ type: \"entering\", calls: [], rssBytes: 1, uptimeMs: 1 }) + \"\\n\")",
+        "writeSync(2, \"thread 'fc_vcpu 0' panicked at src/vmm/src/linux/vstate.rs: KVM_RUN failed\\n\")",
+        "process.kill(process.pid, \"SIGABRT\")"
+      ].join("\n"))
+      const kvm = join(fixture.dir, "fake-kvm")
+      writeFileSync(kvm, "")
+      const noModules = join(fixture.dir, "no-modules")
+      mkdirSync(noModules, { recursive: true })
+      const saved = process.env["KRUNBOX_RUNNER"]
+      process.env["KRUNBOX_RUNNER"] = script
+      try {
+        const vmProcess = vm().execPath("/bin/true").build()
+        const child = new VmProcessImpl(
+          () => launchLibkrun(vmProcess.config, { explicit: new Set(["rootfs"]) }, { kvmPath: kvm, sysModuleDir: noModules }),
+          { stdout: "ignore", stderr: "ignore" }
+        )
+        const error = await child.exited.catch((e: unknown) => e)
+        expect(EngineCrashed.isInstance(error)).toBe(true)
+        expect(error).toMatchObject({ _tag: "EngineCrashed", engine: "libkrun", exitCode: null, signal: "SIGABRT" })
+        expect((error as EngineCrashed).stderrTail).toContain("KVM_RUN failed")
+        expect((error as EngineCrashed).message).toContain("krunbox did not send")
+      } finally {
+        if (saved === undefined) delete process.env["KRUNBOX_RUNNER"]
+        else process.env["KRUNBOX_RUNNER"] = saved
+      }
+      expect(ownTempDirs()).toEqual([])
+    })
+  })
+
+  it("the real runner killed from outside (not by krunbox) is EngineCrashed; krunbox's own kill is a kill", async () => {
+    const config = vm().execPath("/bin/true").build().config
+    const launch = (signals: Array<string>) =>
+      launchLibkrun(config, { explicit: new Set(["rootfs"]) }, {
+        stopBeforeEnter: true,
+        holdMs: 30_000,
+        onRunnerMessage: (message) => signals.push(message.type)
+      })
+    const waitFor = async (seen: Array<string>) => {
+      while (!seen.includes("stopped")) await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    const outsideSeen: Array<string> = []
+    const outside = await launch(outsideSeen)
+    outside.stdout.resume()
+    outside.stderr.resume()
+    await waitFor(outsideSeen)
+    process.kill(outside.pid!, "SIGABRT")
+    const end = await outside.ended
+    expect(end).toMatchObject({ _tag: "Failed", error: { _tag: "EngineCrashed", signal: "SIGABRT", exitCode: null } })
+
+    const ownSeen: Array<string> = []
+    const own = await launch(ownSeen)
+    own.stdout.resume()
+    own.stderr.resume()
+    await waitFor(ownSeen)
+    expect(own.kill("SIGKILL")).toBe(true)
+    expect(await own.ended).toEqual({ _tag: "Signaled", signal: "SIGKILL" })
+    expect(own.kill("SIGKILL")).toBe(false)
+    expect(ownVmProcesses()).toEqual([])
+  })
+
+  it("a kill after the runner exited, while the engine cleans up, is not delivered and leaves its status", async () => {
+    const config = vm().execPath("/bin/true").build().config
+    let session: Awaited<ReturnType<typeof launchLibkrun>> | undefined
+    const child = new VmProcessImpl(async () => {
+      session = await launchLibkrun(config, { explicit: new Set(["rootfs"]) }, { stopBeforeEnter: true })
+      return session
+    }, { stdout: "ignore", stderr: "ignore" })
+    while (session === undefined) await new Promise((resolve) => setTimeout(resolve, 5))
+    await untilExited(session.pid!)
+    child.kill()
+    expect(await child.exited).toMatchObject({ status: 0, signal: null, timedOut: false })
   })
 
   it("a missing /dev/kvm is its own typed error, raised before any process is spawned", async () => {

@@ -21,7 +21,10 @@ export interface LaunchOptions {
 export type EngineEnd =
   /** The workload's status (0..255, 128+n for a guest signal n, 125/126/127 as the init encodes). */
   | { readonly _tag: "Exited"; readonly status: number }
-  /** The host process was ended by a signal (kill(), timeout, abort, or from outside). */
+  /**
+   * The host process was ended by a signal this session's `kill` delivered (kill(), timeout,
+   * abort). A signal krunbox did not send is the engine crashing: `Failed` with `EngineCrashed`.
+   */
   | { readonly _tag: "Signaled"; readonly signal: NodeJS.Signals }
   /**
    * The VM never started: a typed pre-boot failure (core's InvalidMicroVmConfig when the
@@ -42,7 +45,12 @@ export interface EngineSession {
   readonly stderr: Readable
   /** Called once when the workload is known to have started. */
   onReady(listener: () => void): void
-  kill(signal: NodeJS.Signals): void
+  /**
+   * Sends `signal` to the engine's process while it runs. Returns whether it was delivered: false
+   * once the process has exited (even when cleanup is still under way), so that a late kill never
+   * passes for the VM's end.
+   */
+  kill(signal: NodeJS.Signals): boolean
   /** Settles after the host process ended and every temp dir / socket / process is gone. */
   readonly ended: Promise<EngineEnd>
 }

@@ -294,6 +294,8 @@ export const gvisorEngine = (options: GvisorOptions = {}): Engine => ({
         stdio: ["ignore", output, output, overlay === undefined ? "ignore" : "pipe"],
         detached: false
       })
+      // the signals this session delivered: runsc dying of any other one crashed
+      const sent = new Set<NodeJS.Signals>()
       if (consoleFd !== undefined) {
         closeSync(consoleFd)
         consoleFd = undefined
@@ -360,8 +362,10 @@ export const gvisorEngine = (options: GvisorOptions = {}): Engine => ({
             let end: EngineEnd
             if (spawnError !== undefined) {
               end = { _tag: "Failed", error: new EngineCrashed({ engine: "gvisor", exitCode: null, signal: null, stderrTail: spawnError.message, cause: spawnError }) }
-            } else if (signal !== null) {
+            } else if (signal !== null && sent.has(signal)) {
               end = { _tag: "Signaled", signal }
+            } else if (signal !== null) {
+              end = { _tag: "Failed", error: new EngineCrashed({ engine: "gvisor", exitCode: null, signal, stderrTail: logged ?? "" }) }
             } else if (overlayError !== "") {
               end = {
                 _tag: "Failed",
@@ -400,7 +404,9 @@ export const gvisorEngine = (options: GvisorOptions = {}): Engine => ({
           else readyListeners.push(listener)
         },
         kill: (signal) => {
-          if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+          if (child.exitCode !== null || child.signalCode !== null || !child.kill(signal)) return false
+          sent.add(signal)
+          return true
         },
         ended
       }

@@ -159,8 +159,14 @@ export const launchLibkrun = async (
 
     const argv = [...(overlay?.unshareArgv ?? []), process.execPath, runner]
     const child = spawn(argv[0] as string, argv.slice(1), {
-      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"]
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+      // its own process group: a terminal's Ctrl-C reaches only us, and we decide how the VM
+      // stops; every signal the runner dies of is then one we sent or a crash (PDEATHSIG still
+      // ties it to this process)
+      detached: true
     })
+    // the signals this session delivered: the runner dying of any other one crashed
+    const sent = new Set<NodeJS.Signals>()
 
     const readyListeners: Array<() => void> = []
     let ready = false
@@ -237,8 +243,11 @@ export const launchLibkrun = async (
           let end: EngineEnd
           if (spawnError !== undefined) {
             end = { _tag: "Failed", error: new EngineCrashed({ engine: "libkrun", exitCode: null, signal: null, stderrTail: spawnError.message, cause: spawnError }) }
-          } else if (signal !== null) {
+          } else if (signal !== null && sent.has(signal)) {
             end = { _tag: "Signaled", signal }
+          } else if (signal !== null) {
+            // e.g. libkrun panicking (SIGABRT), a segfault, the OOM killer: not a kill of ours
+            end = { _tag: "Failed", error: new EngineCrashed({ engine: "libkrun", exitCode: null, signal, stderrTail }) }
           } else if (preBoot !== undefined) {
             end = { _tag: "Failed", error: new PreBootFailure({ engine: "libkrun", stage: preBoot.stage, failure: preBoot.error }) }
           } else if (stopped) {
@@ -288,7 +297,9 @@ export const launchLibkrun = async (
         else readyListeners.push(listener)
       },
       kill: (signal) => {
-        if (child.exitCode === null && child.signalCode === null) child.kill(signal)
+        if (child.exitCode !== null || child.signalCode !== null || !child.kill(signal)) return false
+        sent.add(signal)
+        return true
       },
       ended
     }

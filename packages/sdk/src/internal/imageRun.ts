@@ -214,7 +214,10 @@ export const launchImageSession = (
       }
     }
   }
-  const ended = run()
+  let over = false
+  const ended = run().finally(() => {
+    over = true
+  })
 
   return {
     engine: engine.name,
@@ -228,12 +231,11 @@ export const launchImageSession = (
       else readyListeners.push(listener)
     },
     kill: (signal) => {
-      if (inner !== undefined) {
-        inner.kill(signal)
-        return
-      }
+      if (inner !== undefined) return inner.kill(signal)
+      if (over) return false
       killSignal ??= signal
       abort.abort()
+      return true
     },
     ended
   }
