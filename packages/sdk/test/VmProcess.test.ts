@@ -2,29 +2,19 @@
  * VmProcess over a stand-in engine session whose streams are real child-process sockets, as every
  * engine's are: what the caller sees when `exited` resolves and when its streams end.
  */
-import { spawn } from "node:child_process"
 import { readlinkSync } from "node:fs"
 import type { Socket } from "node:net"
 import { describe, expect, it } from "vitest"
-import type { EngineEnd, EngineSession } from "../src/engine/Engine.js"
 import { collect, VmProcessImpl } from "../src/VmProcess.js"
+import { standInSession } from "./helpers/standInSession.js"
 
-/** A session over `sh -c script` whose `ended` resolves at the child's exit, before its streams' EOF is read. */
+/** A stand-in session, and its stream sockets' fds. */
 const childSession = (script: string) => {
-  const child = spawn("/bin/sh", ["-c", script], { stdio: ["ignore", "pipe", "pipe"] })
+  const { child, session } = standInSession(script)
   const fds = [child.stdout, child.stderr].map((stream) => {
     const fd = (stream as unknown as Socket & { _handle: { fd: number } })._handle.fd
     return { fd, target: readlinkSync(`/proc/self/fd/${fd}`) }
   })
-  const session: EngineSession = {
-    engine: "gvisor",
-    pid: child.pid,
-    stdout: child.stdout,
-    stderr: child.stderr,
-    onReady: () => {},
-    kill: (signal) => child.kill(signal),
-    ended: new Promise<EngineEnd>((resolve) => child.once("exit", (code) => resolve({ _tag: "Exited", status: code ?? 0 })))
-  }
   return { session, fds }
 }
 
@@ -62,57 +52,25 @@ describe("VmProcess closes the engine's streams before it says the VM is over", 
   })
 })
 
-/**
- * A session like the engines': `kill` reaches the process only while it runs (and says whether it
- * did), and `ended` settles `cleanupMs` after the process exited, as an engine's cleanup takes.
- */
-const slowCleanupSession = (script: string, cleanupMs: number) => {
-  const child = spawn("/bin/sh", ["-c", script], { stdio: ["ignore", "pipe", "pipe"] })
-  let exited = false
-  const exitSeen = new Promise<void>((resolve) => child.once("exit", () => resolve()))
-  const session: EngineSession = {
-    engine: "gvisor",
-    pid: child.pid,
-    stdout: child.stdout,
-    stderr: child.stderr,
-    onReady: () => {},
-    kill: (signal) => !exited && child.kill(signal),
-    ended: new Promise<EngineEnd>((resolve) =>
-      child.once("exit", (code, signal) => {
-        exited = true
-        setTimeout(() => resolve(signal === null ? { _tag: "Exited", status: code ?? 0 } : { _tag: "Signaled", signal }), cleanupMs)
-      })
-    )
-  }
-  return { session, exitSeen }
-}
-
 describe("a kill, timeout or abort that lands after the VM exited, during cleanup, changes nothing", () => {
-  it("kill(): the workload's own status stays", async () => {
-    const { session, exitSeen } = slowCleanupSession("exit 3", 400)
-    const vm = new VmProcessImpl(() => Promise.resolve(session))
+  it.each(["kill()", "an abort"] as const)("%s during cleanup: the workload's own status stays", async (how) => {
+    const { session, exitSeen } = standInSession("exit 3", 400)
+    const abort = new AbortController()
+    const vm = new VmProcessImpl(() => Promise.resolve(session), { signal: abort.signal })
     await exitSeen
-    vm.kill()
+    if (how === "kill()") vm.kill()
+    else abort.abort()
     expect(await vm.exited).toMatchObject({ status: 3, signal: null, timedOut: false })
   })
 
   it("timeoutMs firing during cleanup: not timed out, the workload's status", async () => {
-    const { session } = slowCleanupSession("exit 4", 1_500)
+    const { session } = standInSession("exit 4", 1_500)
     const vm = new VmProcessImpl(() => Promise.resolve(session), { timeoutMs: 500 })
     expect(await vm.exited).toMatchObject({ status: 4, signal: null, timedOut: false })
   })
 
-  it("an abort during cleanup: the workload's status", async () => {
-    const { session, exitSeen } = slowCleanupSession("exit 5", 400)
-    const abort = new AbortController()
-    const vm = new VmProcessImpl(() => Promise.resolve(session), { signal: abort.signal })
-    await exitSeen
-    abort.abort()
-    expect(await vm.exited).toMatchObject({ status: 5, signal: null, timedOut: false })
-  })
-
   it("a kill that reaches the running VM is still reported, with timedOut for the timeout's", async () => {
-    const { session } = slowCleanupSession("sleep 30", 100)
+    const { session } = standInSession("sleep 30", 100)
     const vm = new VmProcessImpl(() => Promise.resolve(session), { timeoutMs: 300 })
     expect(await vm.exited).toMatchObject({ status: null, signal: "SIGKILL", timedOut: true })
   })

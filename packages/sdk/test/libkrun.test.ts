@@ -209,19 +209,14 @@ describe.skipIf(needs.skip)(needs.title("libkrun engine up to krun_start_enter")
     // Marshalling only: a script in the runner's place reads the request on fd 3, reports
     // `entering` on fd 4, writes the given guest lines to the control socket as libkrun's vsock
     // muxer would, and exits with the given code as soon as they are written.
-    const fakeVmm = async (guestLines: ReadonlyArray<object>, exitCode: number, initSendsReady = true) => {
-      const script = join(fixture.dir, `fake-vmm-${guestLines.length}-${exitCode}.mjs`)
-      writeFileSync(script, [
-        "import { readFileSync, writeSync } from \"node:fs\"",
-        "import { connect } from \"node:net\"",
-        "const request = JSON.parse(readFileSync(3, \"utf8\"))",
-        "writeSync(4, JSON.stringify({ type: \"entering\", calls: [], rssBytes: 1, uptimeMs: 1 }) + \"\\n\")",
-        `const lines = ${JSON.stringify(guestLines.map((line) => JSON.stringify(line)))}`,
-        `if (lines.length === 0) process.exit(${exitCode})`,
-        "const socket = connect(request.controlSocket, () => {",
-        `  socket.end(lines.map((line) => line + "\\n").join(""), () => process.exit(${exitCode}))`,
-        "})"
-      ].join("\n"))
+    /** Runs `launch` with `lines` (an ES module) in the runner's place and a host that passes the checks. */
+    const withStandInRunner = async <A>(
+      name: string,
+      lines: ReadonlyArray<string>,
+      launch: (options: LibkrunOptions) => Promise<A>
+    ): Promise<A> => {
+      const script = join(fixture.dir, `${name}.mjs`)
+      writeFileSync(script, lines.join("\n"))
       const kvm = join(fixture.dir, "fake-kvm")
       writeFileSync(kvm, "")
       const noModules = join(fixture.dir, "no-modules")
@@ -229,19 +224,35 @@ describe.skipIf(needs.skip)(needs.title("libkrun engine up to krun_start_enter")
       const saved = process.env["KRUNBOX_RUNNER"]
       process.env["KRUNBOX_RUNNER"] = script
       try {
-        const session = await launchLibkrun(vm().execPath("/bin/true").build().config, { explicit: new Set(["rootfs"]) }, {
-          kvmPath: kvm,
-          sysModuleDir: noModules,
-          initSendsReady
-        })
-        session.stdout.resume()
-        session.stderr.resume()
-        return await session.ended
+        return await launch({ kvmPath: kvm, sysModuleDir: noModules })
       } finally {
         if (saved === undefined) delete process.env["KRUNBOX_RUNNER"]
         else process.env["KRUNBOX_RUNNER"] = saved
       }
     }
+    const entering = [
+      "import { readFileSync, writeSync } from \"node:fs\"",
+      "import { connect } from \"node:net\"",
+      "const request = JSON.parse(readFileSync(3, \"utf8\"))",
+      "writeSync(4, JSON.stringify({ type: \"entering\", calls: [], rssBytes: 1, uptimeMs: 1 }) + \"\\n\")"
+    ]
+    const fakeVmm = (guestLines: ReadonlyArray<object>, exitCode: number, initSendsReady = true) =>
+      withStandInRunner(`fake-vmm-${guestLines.length}-${exitCode}`, [
+        ...entering,
+        `const lines = ${JSON.stringify(guestLines.map((line) => JSON.stringify(line)))}`,
+        `if (lines.length === 0) process.exit(${exitCode})`,
+        "const socket = connect(request.controlSocket, () => {",
+        `  socket.end(lines.map((line) => line + "\\n").join(""), () => process.exit(${exitCode}))`,
+        "})"
+      ], async (options) => {
+        const session = await launchLibkrun(vm().execPath("/bin/true").build().config, { explicit: new Set(["rootfs"]) }, {
+          ...options,
+          initSendsReady
+        })
+        session.stdout.resume()
+        session.stderr.resume()
+        return await session.ended
+      })
     const ready = { v: 1, type: "ready", agent: "krunbox-init/0.1.0", uptime_ms: 1 }
 
     it("a VMM exit 0 without `ready` is GuestBootFailed with the exit code and a hint", async () => {
@@ -281,35 +292,19 @@ describe.skipIf(needs.skip)(needs.title("libkrun engine up to krun_start_enter")
     })
 
     it("a runner that libkrun aborts (SIGABRT, a signal krunbox never sends) is EngineCrashed with its stderr, not a kill", async () => {
-      const script = join(fixture.dir, "aborting-vmm.mjs")
-      writeFileSync(script, [
-        "import { readFileSync, writeSync } from \"node:fs\"",
-        "readFileSync(3, \"utf8\")",
-        "writeSync(4, JSON.stringify({ type: \"entering\", calls: [], rssBytes: 1, uptimeMs: 1 }) + \"\\n\")",
+      const error = await withStandInRunner("aborting-vmm", [
+        ...entering,
         "writeSync(2, \"thread 'fc_vcpu 0' panicked at src/vmm/src/linux/vstate.rs: KVM_RUN failed\\n\")",
         "process.kill(process.pid, \"SIGABRT\")"
-      ].join("\n"))
-      const kvm = join(fixture.dir, "fake-kvm")
-      writeFileSync(kvm, "")
-      const noModules = join(fixture.dir, "no-modules")
-      mkdirSync(noModules, { recursive: true })
-      const saved = process.env["KRUNBOX_RUNNER"]
-      process.env["KRUNBOX_RUNNER"] = script
-      try {
-        const vmProcess = vm().execPath("/bin/true").build()
-        const child = new VmProcessImpl(
-          () => launchLibkrun(vmProcess.config, { explicit: new Set(["rootfs"]) }, { kvmPath: kvm, sysModuleDir: noModules }),
-          { stdout: "ignore", stderr: "ignore" }
-        )
-        const error = await child.exited.catch((e: unknown) => e)
-        expect(EngineCrashed.isInstance(error)).toBe(true)
-        expect(error).toMatchObject({ _tag: "EngineCrashed", engine: "libkrun", exitCode: null, signal: "SIGABRT" })
-        expect((error as EngineCrashed).stderrTail).toContain("KVM_RUN failed")
-        expect((error as EngineCrashed).message).toContain("krunbox did not send")
-      } finally {
-        if (saved === undefined) delete process.env["KRUNBOX_RUNNER"]
-        else process.env["KRUNBOX_RUNNER"] = saved
-      }
+      ], (options) => {
+        const config = vm().execPath("/bin/true").build().config
+        const child = new VmProcessImpl(() => launchLibkrun(config, { explicit: new Set(["rootfs"]) }, options), { stdout: "ignore", stderr: "ignore" })
+        return child.exited.catch((e: unknown) => e)
+      })
+      expect(EngineCrashed.isInstance(error)).toBe(true)
+      expect(error).toMatchObject({ _tag: "EngineCrashed", engine: "libkrun", exitCode: null, signal: "SIGABRT" })
+      expect((error as EngineCrashed).stderrTail).toContain("KVM_RUN failed")
+      expect((error as EngineCrashed).message).toContain("krunbox did not send")
       expect(ownTempDirs()).toEqual([])
     })
   })

@@ -2,31 +2,15 @@
  * Timeouts longer than Node's timer limit (2^31-1 ms, about 24.8 days): a `timeoutMs` up to the
  * documented maximum is honoured, above it (or not a positive number) is a typed error.
  */
-import { spawn } from "node:child_process"
 import { afterEach, describe, expect, it, vi } from "vitest"
-import type { EngineEnd, EngineSession } from "../src/engine/Engine.js"
 import { setLongTimeout } from "../src/internal/longTimer.js"
 import { InvalidTimeout, MAX_TIMEOUT_MS } from "../src/index.js"
 import { VmProcessImpl } from "../src/VmProcess.js"
-
-const exitingSession = (script: string): EngineSession => {
-  const child = spawn("/bin/sh", ["-c", script], { stdio: ["ignore", "pipe", "pipe"] })
-  return {
-    engine: "gvisor",
-    pid: child.pid,
-    stdout: child.stdout,
-    stderr: child.stderr,
-    onReady: () => {},
-    kill: (signal) => child.exitCode === null && child.signalCode === null && child.kill(signal),
-    ended: new Promise<EngineEnd>((resolve) =>
-      child.once("exit", (code, signal) => resolve(signal === null ? { _tag: "Exited", status: code ?? 0 } : { _tag: "Signaled", signal }))
-    )
-  }
-}
+import { standInSession } from "./helpers/standInSession.js"
 
 describe("timeoutMs beyond Node's 2^31-1 ms timer limit", () => {
   it.each([2 ** 31, 597 * 3_600_000, MAX_TIMEOUT_MS])("timeoutMs %d does not stop the VM early", async (timeoutMs) => {
-    const vm = new VmProcessImpl(() => Promise.resolve(exitingSession("sleep 0.3; exit 3")), { timeoutMs })
+    const vm = new VmProcessImpl(() => Promise.resolve(standInSession("sleep 0.3; exit 3").session), { timeoutMs })
     expect(await vm.exited).toMatchObject({ status: 3, signal: null, timedOut: false })
   })
 
@@ -37,7 +21,7 @@ describe("timeoutMs beyond Node's 2^31-1 ms timer limit", () => {
       const spawnIt = () =>
         new VmProcessImpl(() => {
           launched = true
-          return Promise.resolve(exitingSession("exit 0"))
+          return Promise.resolve(standInSession("exit 0").session)
         }, { timeoutMs: timeoutMs as number })
       expect(spawnIt).toThrow(InvalidTimeout)
       try {
