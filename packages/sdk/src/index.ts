@@ -45,7 +45,7 @@ export {
  * @since 0.1.0
  * @category probes
  */
-export { type BootProbeResult, cachedProbeBoot, probeBoot } from "./engine/bootProbe.js"
+export { type BootProbeResult, cachedProbeBoot, FAILED_PROBE_TTL_MS, probeBoot } from "./engine/bootProbe.js"
 /**
  * OCI images (`@krunbox/image`, re-exported): references, registries, the local image store.
  *

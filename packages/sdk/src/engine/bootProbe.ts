@@ -89,9 +89,55 @@ export const probeBoot = async (timeoutMs = 30_000): Promise<BootProbeResult> =>
   }
 }
 
-interface CachedProbe {
+/**
+ * How long a failed full probe is believed: 10 minutes. A success is kept for the host boot and
+ * runtime files (its key), but one flaky failure (a slow host timing the probe out, a transient
+ * error) must not pin engine "auto" to gvisor until the next reboot.
+ *
+ * @since 0.1.0
+ * @category probes
+ */
+export const FAILED_PROBE_TTL_MS = 10 * 60_000
+
+/** @internal */
+export interface CachedProbe {
   readonly key: string
   readonly result: BootProbeResult
+  /** When the probe ran (ms since the epoch); entries written before it existed have none. */
+  readonly at?: number
+}
+
+/**
+ * Whether a cached probe still answers for this host boot and runtime: a success always, a
+ * failure only for {@link FAILED_PROBE_TTL_MS} after it was seen (never when its age is unknown
+ * or negative, i.e. the clock went back).
+ *
+ * @internal
+ */
+export const isFresh = (entry: CachedProbe, key: string, now: number): boolean => {
+  if (entry.key !== key) return false
+  if (entry.result.booted) return true
+  if (typeof entry.at !== "number") return false
+  const age = now - entry.at
+  return age >= 0 && age < FAILED_PROBE_TTL_MS
+}
+
+const readCached = (file: string, key: string, now: number): CachedProbe | undefined => {
+  try {
+    const cached = JSON.parse(readFileSync(file, "utf8")) as CachedProbe
+    return isFresh(cached, key, now) ? cached : undefined
+  } catch {
+    return undefined
+  }
+}
+
+const writeCached = (file: string, entry: CachedProbe): void => {
+  try {
+    mkdirSync(dirname(file), { recursive: true })
+    writeFileSync(file, JSON.stringify(entry, null, 2))
+  } catch {
+    // a read-only cache only costs a probe per process
+  }
 }
 
 const probeCacheFile = (): string => join(defaultCacheDir(), "boot-probe.json")
@@ -117,11 +163,50 @@ const probeKey = (): string => {
   return [bootId, fileStamp(locateLibrary("libkrun") ?? null), fileStamp(locateLibrary("libkrunfw") ?? null), fileStamp(resolveDefaultRootfs())].join("|")
 }
 
-let inMemory: Promise<BootProbeResult> | undefined
+/**
+ * What the probe cache works with (the real ones in {@link cachedProbeBoot}; tests give their own).
+ *
+ * @internal
+ */
+export interface ProbeCacheDeps {
+  readonly file: string
+  readonly key: string
+  readonly now: () => number
+  readonly probe: () => Promise<BootProbeResult>
+}
+
+/** The probe this process ran or read last, per cache file (a failure expires here too). */
+const inMemory = new Map<string, { readonly key: string; readonly entry: Promise<CachedProbe> }>()
+
+/**
+ * The probe result for `deps.key`: from this process's memory or the cache file while it is
+ * fresh, else a new probe (one at a time per file), then kept in both.
+ *
+ * @internal
+ */
+export const cachedProbe = async (deps: ProbeCacheDeps): Promise<BootProbeResult> => {
+  const held = inMemory.get(deps.file)
+  if (held !== undefined && held.key === deps.key) {
+    const entry = await held.entry
+    if (isFresh(entry, deps.key, deps.now())) return entry.result
+    if (inMemory.get(deps.file) !== held) return cachedProbe(deps) // another caller renewed it meanwhile
+  }
+  const renewed = (async (): Promise<CachedProbe> => {
+    const cached = readCached(deps.file, deps.key, deps.now())
+    if (cached !== undefined) return cached
+    const result = await deps.probe()
+    const entry: CachedProbe = { key: deps.key, result, at: deps.now() }
+    writeCached(deps.file, entry)
+    return entry
+  })()
+  inMemory.set(deps.file, { key: deps.key, entry: renewed })
+  return (await renewed).result
+}
 
 /**
  * The boot probe, cached: the cheap checks run every time; a real boot runs once per host boot
- * and runtime (result kept in `<cache>/boot-probe.json`) and once per process.
+ * and runtime when it succeeds (result kept in `<cache>/boot-probe.json`), and again after
+ * {@link FAILED_PROBE_TTL_MS} when it failed.
  *
  * @since 0.1.0
  * @category probes
@@ -136,34 +221,18 @@ export const cachedProbeBoot = (timeoutMs = 30_000): Promise<BootProbeResult> =>
   } catch (error) {
     return Promise.resolve(failed(startedAt, (error as Error).message))
   }
-  inMemory ??= (async () => {
-    try {
-      const cached = JSON.parse(readFileSync(probeCacheFile(), "utf8")) as CachedProbe
-      if (cached.key === key) return cached.result
-    } catch {
-      // no cache yet
-    }
-    const result = await probeBoot(timeoutMs)
-    try {
-      mkdirSync(dirname(probeCacheFile()), { recursive: true })
-      writeFileSync(probeCacheFile(), JSON.stringify({ key, result } satisfies CachedProbe, null, 2))
-    } catch {
-      // a read-only cache only costs a probe per process
-    }
-    return result
-  })()
-  return inMemory
+  return cachedProbe({ file: probeCacheFile(), key, now: Date.now, probe: () => probeBoot(timeoutMs) })
 }
 
 /**
- * The cached full-probe result for this host boot and runtime, if one exists (never probes).
+ * The cached full-probe result for this host boot and runtime, if one exists and is fresh
+ * (never probes).
  *
  * @internal
  */
 export const peekCachedProbe = (): BootProbeResult | undefined => {
   try {
-    const cached = JSON.parse(readFileSync(probeCacheFile(), "utf8")) as CachedProbe
-    return cached.key === probeKey() ? cached.result : undefined
+    return readCached(probeCacheFile(), probeKey(), Date.now())?.result
   } catch {
     return undefined
   }
