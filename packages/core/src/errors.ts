@@ -1,14 +1,15 @@
 /**
  * Every way a MicroVm configuration (or one of its parts) can be wrong.
  *
- * Each error is a `Data.TaggedError`: it has a `_tag`, carries the offending
- * value, and computes a `message` that says what is wrong and how to fix it.
+ * Each error is a {@link TaggedError} (the one krunbox error base): it has a
+ * `_tag`, carries the offending value, and computes a `message` that says what
+ * is wrong, ending with its `hint`, which says how to fix it.
  * The six errors named after microsandbox's `InvalidMicroVMConfigError`
  * variants keep those names and outcomes; the rest are krunbox additions.
  *
  * @since 0.1.0
  */
-import { Data } from "effect"
+import { KrunboxError, TaggedError } from "./KrunboxError.js"
 
 const show = (value: string): string => JSON.stringify(value)
 
@@ -45,11 +46,14 @@ export type FieldPath = string
  * @since 0.1.0
  * @category errors
  */
-export class RootPathDoesNotExist extends Data.TaggedError("RootPathDoesNotExist")<{
+export class RootPathDoesNotExist extends TaggedError("RootPathDoesNotExist")<{
   readonly path: string
 }> {
   override get message(): string {
-    return `root path does not exist: ${this.path}. Create the directory or point rootfs at an existing directory.`
+    return `root path does not exist: ${this.path}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Create the directory or point rootfs at an existing directory."
   }
 }
 
@@ -59,12 +63,15 @@ export class RootPathDoesNotExist extends Data.TaggedError("RootPathDoesNotExist
  * @since 0.1.0
  * @category errors
  */
-export class HostPathDoesNotExist extends Data.TaggedError("HostPathDoesNotExist")<{
+export class HostPathDoesNotExist extends TaggedError("HostPathDoesNotExist")<{
   readonly path: string
   readonly guest: string
 }> {
   override get message(): string {
-    return `host path does not exist: ${this.path}. Create it or fix the mapping "${this.path}:${this.guest}".`
+    return `host path does not exist: ${this.path}. ${this.hint}`
+  }
+  get hint(): string {
+    return `Create it or fix the mapping "${this.path}:${this.guest}".`
   }
 }
 
@@ -74,11 +81,14 @@ export class HostPathDoesNotExist extends Data.TaggedError("HostPathDoesNotExist
  * @since 0.1.0
  * @category errors
  */
-export class NumVCPUsIsZero extends Data.TaggedError("NumVCPUsIsZero")<{
+export class NumVCPUsIsZero extends TaggedError("NumVCPUsIsZero")<{
   readonly numVcpus: 0
 }> {
   override get message(): string {
-    return "number of vCPUs is zero. Set numVcpus to at least 1."
+    return `number of vCPUs is zero. ${this.hint}`
+  }
+  get hint(): string {
+    return "Set numVcpus to at least 1."
   }
 }
 
@@ -88,11 +98,14 @@ export class NumVCPUsIsZero extends Data.TaggedError("NumVCPUsIsZero")<{
  * @since 0.1.0
  * @category errors
  */
-export class MemoryIsZero extends Data.TaggedError("MemoryIsZero")<{
+export class MemoryIsZero extends TaggedError("MemoryIsZero")<{
   readonly memoryMib: 0
 }> {
   override get message(): string {
-    return "amount of memory is zero. Set memoryMib to at least 1 (the default is 1024)."
+    return `amount of memory is zero. ${this.hint}`
+  }
+  get hint(): string {
+    return "Set memoryMib to at least 1 (the default is 1024)."
   }
 }
 
@@ -104,7 +117,7 @@ export class MemoryIsZero extends Data.TaggedError("MemoryIsZero")<{
  * @since 0.1.0
  * @category errors
  */
-export class InvalidCommandLineString extends Data.TaggedError("InvalidCommandLineString")<{
+export class InvalidCommandLineString extends TaggedError("InvalidCommandLineString")<{
   readonly field: FieldPath
   readonly value: string
   /** UTF-16 index of the first invalid character. */
@@ -114,7 +127,10 @@ export class InvalidCommandLineString extends Data.TaggedError("InvalidCommandLi
 }> {
   override get message(): string {
     const hex = this.codePoint.toString(16).toUpperCase().padStart(4, "0")
-    return `command line contains invalid characters (only ASCII characters between space and tilde are allowed): ${this.field} = ${show(this.value)} has U+${hex} at index ${this.index}. Remove control and non-ASCII characters, or pass such data through a file in a mapped directory.`
+    return `command line contains invalid characters (only ASCII characters between space and tilde are allowed): ${this.field} = ${show(this.value)} has U+${hex} at index ${this.index}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Remove control and non-ASCII characters, or pass such data through a file in a mapped directory."
   }
 }
 
@@ -125,12 +141,15 @@ export class InvalidCommandLineString extends Data.TaggedError("InvalidCommandLi
  * @since 0.1.0
  * @category errors
  */
-export class ConflictingGuestPaths extends Data.TaggedError("ConflictingGuestPaths")<{
+export class ConflictingGuestPaths extends TaggedError("ConflictingGuestPaths")<{
   readonly first: string
   readonly second: string
 }> {
   override get message(): string {
-    return `Conflicting guest paths: '${this.first}' and '${this.second}' overlap. Map each guest directory once, and never inside another mapped directory.`
+    return `Conflicting guest paths: '${this.first}' and '${this.second}' overlap. ${this.hint}`
+  }
+  get hint(): string {
+    return "Map each guest directory once, and never inside another mapped directory."
   }
 }
 
@@ -144,11 +163,14 @@ export class ConflictingGuestPaths extends Data.TaggedError("ConflictingGuestPat
  * @since 0.1.0
  * @category errors
  */
-export class MissingRequiredField extends Data.TaggedError("MissingRequiredField")<{
+export class MissingRequiredField extends TaggedError("MissingRequiredField")<{
   readonly field: "rootfs" | "execPath"
 }> {
   override get message(): string {
-    return `${this.field} is required. Call .${this.field}(...) on the builder or pass ${this.field} to MicroVmConfig.make.`
+    return `${this.field} is required. ${this.hint}`
+  }
+  get hint(): string {
+    return `Call .${this.field}(...) on the builder or pass ${this.field} to MicroVmConfig.make.`
   }
 }
 
@@ -159,14 +181,17 @@ export class MissingRequiredField extends Data.TaggedError("MissingRequiredField
  * @since 0.1.0
  * @category errors
  */
-export class MalformedConfig extends Data.TaggedError("MalformedConfig")<{
+export class MalformedConfig extends TaggedError("MalformedConfig")<{
   readonly field: FieldPath
   readonly value: unknown
   readonly expected: string
 }> {
   override get message(): string {
     const shown = describeValue(this.value)
-    return `malformed configuration: ${this.field} must be ${this.expected}, got ${shown}. Build the configuration with MicroVmConfig.make or MicroVmConfig.builder().`
+    return `malformed configuration: ${this.field} must be ${this.expected}, got ${shown}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Build the configuration with MicroVmConfig.make or MicroVmConfig.builder()."
   }
 }
 
@@ -176,11 +201,14 @@ export class MalformedConfig extends Data.TaggedError("MalformedConfig")<{
  * @since 0.1.0
  * @category errors
  */
-export class RootPathNotADirectory extends Data.TaggedError("RootPathNotADirectory")<{
+export class RootPathNotADirectory extends TaggedError("RootPathNotADirectory")<{
   readonly path: string
 }> {
   override get message(): string {
-    return `root path is not a directory: ${this.path}. The rootfs must be a directory tree (e.g. an unpacked image), not a file.`
+    return `root path is not a directory: ${this.path}. ${this.hint}`
+  }
+  get hint(): string {
+    return "The rootfs must be a directory tree (e.g. an unpacked image), not a file."
   }
 }
 
@@ -190,11 +218,14 @@ export class RootPathNotADirectory extends Data.TaggedError("RootPathNotADirecto
  * @since 0.1.0
  * @category errors
  */
-export class EmptyOverlayfs extends Data.TaggedError("EmptyOverlayfs")<{
+export class EmptyOverlayfs extends TaggedError("EmptyOverlayfs")<{
   readonly paths: ReadonlyArray<string>
 }> {
   override get message(): string {
-    return "overlayfs rootfs has no layers. Pass at least one directory to Rootfs.overlayfs([...])."
+    return `overlayfs rootfs has no layers. ${this.hint}`
+  }
+  get hint(): string {
+    return "Pass at least one directory to Rootfs.overlayfs([...])."
   }
 }
 
@@ -204,12 +235,15 @@ export class EmptyOverlayfs extends Data.TaggedError("EmptyOverlayfs")<{
  * @since 0.1.0
  * @category errors
  */
-export class HostPathNotADirectory extends Data.TaggedError("HostPathNotADirectory")<{
+export class HostPathNotADirectory extends TaggedError("HostPathNotADirectory")<{
   readonly path: string
   readonly guest: string
 }> {
   override get message(): string {
-    return `host path is not a directory: ${this.path}. Only directories can be mapped (virtio-fs shares directories); map its parent directory instead.`
+    return `host path is not a directory: ${this.path}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Only directories can be mapped (virtio-fs shares directories); map its parent directory instead."
   }
 }
 
@@ -219,12 +253,15 @@ export class HostPathNotADirectory extends Data.TaggedError("HostPathNotADirecto
  * @since 0.1.0
  * @category errors
  */
-export class NulCharacterInPath extends Data.TaggedError("NulCharacterInPath")<{
+export class NulCharacterInPath extends TaggedError("NulCharacterInPath")<{
   readonly field: FieldPath
   readonly path: string
 }> {
   override get message(): string {
-    return `${this.field} contains a NUL character, which cannot be passed to libkrun: ${show(this.path)}. Remove it.`
+    return `${this.field} contains a NUL character, which cannot be passed to libkrun: ${show(this.path)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Remove it."
   }
 }
 
@@ -234,12 +271,15 @@ export class NulCharacterInPath extends Data.TaggedError("NulCharacterInPath")<{
  * @since 0.1.0
  * @category errors
  */
-export class GuestPathNotAbsolute extends Data.TaggedError("GuestPathNotAbsolute")<{
+export class GuestPathNotAbsolute extends TaggedError("GuestPathNotAbsolute")<{
   readonly field: FieldPath
   readonly path: string
 }> {
   override get message(): string {
-    return `guest path must be absolute: ${this.field} = ${show(this.path)}. Start it with "/".`
+    return `guest path must be absolute: ${this.field} = ${show(this.path)}. ${this.hint}`
+  }
+  get hint(): string {
+    return `Start it with "/".`
   }
 }
 
@@ -249,12 +289,15 @@ export class GuestPathNotAbsolute extends Data.TaggedError("GuestPathNotAbsolute
  * @since 0.1.0
  * @category errors
  */
-export class GuestPathEscapesRoot extends Data.TaggedError("GuestPathEscapesRoot")<{
+export class GuestPathEscapesRoot extends TaggedError("GuestPathEscapesRoot")<{
   readonly field: FieldPath
   readonly path: string
 }> {
   override get message(): string {
-    return `guest path climbs above the root directory: ${this.field} = ${show(this.path)}. Remove the extra ".." components.`
+    return `guest path climbs above the root directory: ${this.field} = ${show(this.path)}. ${this.hint}`
+  }
+  get hint(): string {
+    return `Remove the extra ".." components.`
   }
 }
 
@@ -264,12 +307,15 @@ export class GuestPathEscapesRoot extends Data.TaggedError("GuestPathEscapesRoot
  * @since 0.1.0
  * @category errors
  */
-export class TooManyMappedDirs extends Data.TaggedError("TooManyMappedDirs")<{
+export class TooManyMappedDirs extends TaggedError("TooManyMappedDirs")<{
   readonly count: number
   readonly max: number
 }> {
   override get message(): string {
-    return `too many mapped directories: ${this.count}, at most ${this.max} (each is a virtio-fs device and libkrun on x86-64 has 11 device interrupts, 5 of which it uses itself). Map a common parent directory instead.`
+    return `too many mapped directories: ${this.count}, at most ${this.max} (each is a virtio-fs device and libkrun on x86-64 has 11 device interrupts, 5 of which it uses itself). ${this.hint}`
+  }
+  get hint(): string {
+    return "Map a common parent directory instead."
   }
 }
 
@@ -279,14 +325,17 @@ export class TooManyMappedDirs extends Data.TaggedError("TooManyMappedDirs")<{
  * @since 0.1.0
  * @category errors
  */
-export class InvalidNumber extends Data.TaggedError("InvalidNumber")<{
+export class InvalidNumber extends TaggedError("InvalidNumber")<{
   readonly field: "numVcpus" | "memoryMib"
   readonly value: number
   readonly min: number
   readonly max: number
 }> {
   override get message(): string {
-    return `${this.field} must be a whole number from ${this.min} to ${this.max}, got ${this.value}. Use an integer in that range.`
+    return `${this.field} must be a whole number from ${this.min} to ${this.max}, got ${this.value}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Use an integer in that range."
   }
 }
 
@@ -296,14 +345,17 @@ export class InvalidNumber extends Data.TaggedError("InvalidNumber")<{
  * @since 0.1.0
  * @category errors
  */
-export class TooManyVCPUs extends Data.TaggedError("TooManyVCPUs")<{
+export class TooManyVCPUs extends TaggedError("TooManyVCPUs")<{
   readonly numVcpus: number
   readonly max: number
   readonly limitSource: "host" | "libkrun"
 }> {
   override get message(): string {
     const who = this.limitSource === "host" ? "this host's maximum" : "libkrun's maximum"
-    return `number of vCPUs (${this.numVcpus}) exceeds ${who} of ${this.max}. Set numVcpus to ${this.max} or less.`
+    return `number of vCPUs (${this.numVcpus}) exceeds ${who} of ${this.max}. ${this.hint}`
+  }
+  get hint(): string {
+    return `Set numVcpus to ${this.max} or less.`
   }
 }
 
@@ -313,12 +365,15 @@ export class TooManyVCPUs extends Data.TaggedError("TooManyVCPUs")<{
  * @since 0.1.0
  * @category errors
  */
-export class InvalidEnvKey extends Data.TaggedError("InvalidEnvKey")<{
+export class InvalidEnvKey extends TaggedError("InvalidEnvKey")<{
   readonly field: FieldPath
   readonly key: string
 }> {
   override get message(): string {
-    return `invalid environment variable name: ${this.field} = ${show(this.key)}. Use letters, digits and underscores, not starting with a digit (e.g. MY_VAR); the guest kernel drops or misreads other names.`
+    return `invalid environment variable name: ${this.field} = ${show(this.key)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Use letters, digits and underscores, not starting with a digit (e.g. MY_VAR); the guest kernel drops or misreads other names."
   }
 }
 
@@ -331,12 +386,15 @@ export class InvalidEnvKey extends Data.TaggedError("InvalidEnvKey")<{
  * @since 0.1.0
  * @category errors
  */
-export class ReservedEnvKey extends Data.TaggedError("ReservedEnvKey")<{
+export class ReservedEnvKey extends TaggedError("ReservedEnvKey")<{
   readonly field: FieldPath
   readonly key: string
 }> {
   override get message(): string {
-    return `environment variable name is reserved: ${this.field} = ${show(this.key)}. Rename it; KRUN_* names configure libkrun's guest init, and kernel parameter names (init, root, console, panic, ...) are taken by the guest kernel instead of reaching the workload.`
+    return `environment variable name is reserved: ${this.field} = ${show(this.key)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Rename it; KRUN_* names configure libkrun's guest init, and kernel parameter names (init, root, console, panic, ...) are taken by the guest kernel instead of reaching the workload."
   }
 }
 
@@ -347,12 +405,15 @@ export class ReservedEnvKey extends Data.TaggedError("ReservedEnvKey")<{
  * @since 0.1.0
  * @category errors
  */
-export class DoubleDashArgument extends Data.TaggedError("DoubleDashArgument")<{
+export class DoubleDashArgument extends TaggedError("DoubleDashArgument")<{
   readonly field: FieldPath
   readonly value: "--"
 }> {
   override get message(): string {
-    return `${this.field} is "--", which the guest kernel takes as the end of init's arguments: it and every later argument would be silently dropped. Pass it another way, e.g. inside a "sh -c" script or a file in a mapped directory.`
+    return `${this.field} is "--", which the guest kernel takes as the end of init's arguments: it and every later argument would be silently dropped. ${this.hint}`
+  }
+  get hint(): string {
+    return `Pass it another way, e.g. inside a "sh -c" script or a file in a mapped directory.`
   }
 }
 
@@ -363,12 +424,15 @@ export class DoubleDashArgument extends Data.TaggedError("DoubleDashArgument")<{
  * @since 0.1.0
  * @category errors
  */
-export class QuoteInCommandLineString extends Data.TaggedError("QuoteInCommandLineString")<{
+export class QuoteInCommandLineString extends TaggedError("QuoteInCommandLineString")<{
   readonly field: FieldPath
   readonly value: string
 }> {
   override get message(): string {
-    return `${this.field} contains a double quote ("), which the guest kernel command line cannot carry: ${show(this.value)}. Remove the quote, or pass the value through a file in a mapped directory.`
+    return `${this.field} contains a double quote ("), which the guest kernel command line cannot carry: ${show(this.value)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Remove the quote, or pass the value through a file in a mapped directory."
   }
 }
 
@@ -379,12 +443,15 @@ export class QuoteInCommandLineString extends Data.TaggedError("QuoteInCommandLi
  * @since 0.1.0
  * @category errors
  */
-export class SpaceInUnquotedValue extends Data.TaggedError("SpaceInUnquotedValue")<{
+export class SpaceInUnquotedValue extends TaggedError("SpaceInUnquotedValue")<{
   readonly field: "execPath" | "workdirPath"
   readonly value: string
 }> {
   override get message(): string {
-    return `${this.field} cannot contain spaces or double quotes (libkrun puts it unquoted on the guest kernel command line): ${show(this.value)}. Use a path without spaces, e.g. via a symlink.`
+    return `${this.field} cannot contain spaces or double quotes (libkrun puts it unquoted on the guest kernel command line): ${show(this.value)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Use a path without spaces, e.g. via a symlink."
   }
 }
 
@@ -403,7 +470,7 @@ export type CommandLineLimit = "bytes" | "envEntries" | "initArgs"
  * @since 0.1.0
  * @category errors
  */
-export class CommandLineTooLong extends Data.TaggedError("CommandLineTooLong")<{
+export class CommandLineTooLong extends TaggedError("CommandLineTooLong")<{
   readonly limit: CommandLineLimit
   /** What the configuration needs (bytes, env entries, or init args). */
   readonly size: number
@@ -413,11 +480,21 @@ export class CommandLineTooLong extends Data.TaggedError("CommandLineTooLong")<{
   override get message(): string {
     switch (this.limit) {
       case "bytes":
-        return `guest kernel command line too long: args, env, exec path, workdir and rlimits need ${this.size} bytes, the budget is ${this.budget} bytes (the guest kernel keeps 2047 bytes of command line; libkrun's own entries use the rest). Shorten them, or pass large data through a file in a mapped directory.`
+        return `guest kernel command line too long: args, env, exec path, workdir and rlimits need ${this.size} bytes, the budget is ${this.budget} bytes (the guest kernel keeps 2047 bytes of command line; libkrun's own entries use the rest). ${this.hint}`
       case "envEntries":
-        return `too many environment variables for the guest kernel: ${this.size}, at most ${this.budget} (the kernel hands at most 32 variables to init, and it and libkrun use the rest). Drop variables, or put them in a file the workload reads.`
+        return `too many environment variables for the guest kernel: ${this.size}, at most ${this.budget} (the kernel hands at most 32 variables to init, and it and libkrun use the rest). ${this.hint}`
       case "initArgs":
-        return `too many arguments for the guest kernel: ${this.size}, at most ${this.budget} (the kernel hands at most 32 arguments to init, and it uses the rest). Pass fewer arguments, or put them in a file the workload reads.`
+        return `too many arguments for the guest kernel: ${this.size}, at most ${this.budget} (the kernel hands at most 32 arguments to init, and it uses the rest). ${this.hint}`
+    }
+  }
+  get hint(): string {
+    switch (this.limit) {
+      case "bytes":
+        return "Shorten them, or pass large data through a file in a mapped directory."
+      case "envEntries":
+        return "Drop variables, or put them in a file the workload reads."
+      case "initArgs":
+        return "Pass fewer arguments, or put them in a file the workload reads."
     }
   }
 }
@@ -428,12 +505,15 @@ export class CommandLineTooLong extends Data.TaggedError("CommandLineTooLong")<{
  * @since 0.1.0
  * @category errors
  */
-export class InvalidPort extends Data.TaggedError("InvalidPort")<{
+export class InvalidPort extends TaggedError("InvalidPort")<{
   readonly field: FieldPath
   readonly port: number
 }> {
   override get message(): string {
-    return `port out of range: ${this.field} = ${this.port}. Use a whole number from 1 to 65535.`
+    return `port out of range: ${this.field} = ${this.port}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Use a whole number from 1 to 65535."
   }
 }
 
@@ -443,11 +523,14 @@ export class InvalidPort extends Data.TaggedError("InvalidPort")<{
  * @since 0.1.0
  * @category errors
  */
-export class DuplicateHostPort extends Data.TaggedError("DuplicateHostPort")<{
+export class DuplicateHostPort extends TaggedError("DuplicateHostPort")<{
   readonly port: number
 }> {
   override get message(): string {
-    return `host port ${this.port} is mapped more than once. A host port can forward to one guest port only; remove or change the duplicate mapping.`
+    return `host port ${this.port} is mapped more than once. ${this.hint}`
+  }
+  get hint(): string {
+    return "A host port can forward to one guest port only; remove or change the duplicate mapping."
   }
 }
 
@@ -457,11 +540,14 @@ export class DuplicateHostPort extends Data.TaggedError("DuplicateHostPort")<{
  * @since 0.1.0
  * @category errors
  */
-export class DuplicateGuestPort extends Data.TaggedError("DuplicateGuestPort")<{
+export class DuplicateGuestPort extends TaggedError("DuplicateGuestPort")<{
   readonly port: number
 }> {
   override get message(): string {
-    return `guest port ${this.port} is mapped more than once. libkrun forwards each guest port from one host port only; remove the duplicate mapping.`
+    return `guest port ${this.port} is mapped more than once. ${this.hint}`
+  }
+  get hint(): string {
+    return "libkrun forwards each guest port from one host port only; remove the duplicate mapping."
   }
 }
 
@@ -471,12 +557,15 @@ export class DuplicateGuestPort extends Data.TaggedError("DuplicateGuestPort")<{
  * @since 0.1.0
  * @category errors
  */
-export class PortMapWithoutNetwork extends Data.TaggedError("PortMapWithoutNetwork")<{
+export class PortMapWithoutNetwork extends TaggedError("PortMapWithoutNetwork")<{
   readonly scope: "none"
   readonly ports: ReadonlyArray<string>
 }> {
   override get message(): string {
-    return `ports are mapped (${this.ports.join(", ")}) but the network scope is "none", which gives the guest no network. Set scope to "any" (or another scope your engine supports) or remove the port map.`
+    return `ports are mapped (${this.ports.join(", ")}) but the network scope is "none", which gives the guest no network. ${this.hint}`
+  }
+  get hint(): string {
+    return `Set scope to "any" (or another scope your engine supports) or remove the port map.`
   }
 }
 
@@ -486,12 +575,15 @@ export class PortMapWithoutNetwork extends Data.TaggedError("PortMapWithoutNetwo
  * @since 0.1.0
  * @category errors
  */
-export class IpOutsideSubnet extends Data.TaggedError("IpOutsideSubnet")<{
+export class IpOutsideSubnet extends TaggedError("IpOutsideSubnet")<{
   readonly ip: string
   readonly subnet: string
 }> {
   override get message(): string {
-    return `ip ${this.ip} is not inside subnet ${this.subnet}. Choose an address within the subnet, or widen the subnet.`
+    return `ip ${this.ip} is not inside subnet ${this.subnet}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Choose an address within the subnet, or widen the subnet."
   }
 }
 
@@ -501,13 +593,16 @@ export class IpOutsideSubnet extends Data.TaggedError("IpOutsideSubnet")<{
  * @since 0.1.0
  * @category errors
  */
-export class RlimitSoftExceedsHard extends Data.TaggedError("RlimitSoftExceedsHard")<{
+export class RlimitSoftExceedsHard extends TaggedError("RlimitSoftExceedsHard")<{
   readonly name: string
   readonly soft: bigint
   readonly hard: bigint
 }> {
   override get message(): string {
-    return `soft limit ${this.soft} exceeds hard limit ${this.hard} for ${this.name}. Lower the soft limit or raise the hard one (soft <= hard).`
+    return `soft limit ${this.soft} exceeds hard limit ${this.hard} for ${this.name}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Lower the soft limit or raise the hard one (soft <= hard)."
   }
 }
 
@@ -521,11 +616,14 @@ export class RlimitSoftExceedsHard extends Data.TaggedError("RlimitSoftExceedsHa
  * @since 0.1.0
  * @category errors
  */
-export class InvalidPathPair extends Data.TaggedError("InvalidPathPair")<{
+export class InvalidPathPair extends TaggedError("InvalidPathPair")<{
   readonly input: string
 }> {
   override get message(): string {
-    return `invalid path pair: ${show(this.input)}. Write HOST:GUEST (e.g. /srv/data:/data), or one path for the same path on both sides.`
+    return `invalid path pair: ${show(this.input)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Write HOST:GUEST (e.g. /srv/data:/data), or one path for the same path on both sides."
   }
 }
 
@@ -535,11 +633,14 @@ export class InvalidPathPair extends Data.TaggedError("InvalidPathPair")<{
  * @since 0.1.0
  * @category errors
  */
-export class InvalidPortPair extends Data.TaggedError("InvalidPortPair")<{
+export class InvalidPortPair extends TaggedError("InvalidPortPair")<{
   readonly input: string
 }> {
   override get message(): string {
-    return `invalid port pair: ${show(this.input)}. Write HOST:GUEST (e.g. 8080:80), or one port for the same port on both sides; ports are whole numbers up to 65535.`
+    return `invalid port pair: ${show(this.input)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Write HOST:GUEST (e.g. 8080:80), or one port for the same port on both sides; ports are whole numbers up to 65535."
   }
 }
 
@@ -549,11 +650,14 @@ export class InvalidPortPair extends Data.TaggedError("InvalidPortPair")<{
  * @since 0.1.0
  * @category errors
  */
-export class InvalidEnvPair extends Data.TaggedError("InvalidEnvPair")<{
+export class InvalidEnvPair extends TaggedError("InvalidEnvPair")<{
   readonly input: string
 }> {
   override get message(): string {
-    return `invalid environment variable pair: ${show(this.input)}. Write KEY=VALUE (the value may be empty).`
+    return `invalid environment variable pair: ${show(this.input)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Write KEY=VALUE (the value may be empty)."
   }
 }
 
@@ -563,11 +667,14 @@ export class InvalidEnvPair extends Data.TaggedError("InvalidEnvPair")<{
  * @since 0.1.0
  * @category errors
  */
-export class InvalidRlimitFormat extends Data.TaggedError("InvalidRlimitFormat")<{
+export class InvalidRlimitFormat extends TaggedError("InvalidRlimitFormat")<{
   readonly input: string
 }> {
   override get message(): string {
-    return `invalid resource limit format: ${show(this.input)}. Write RESOURCE=SOFT:HARD, e.g. RLIMIT_NOFILE=1024:2048.`
+    return `invalid resource limit format: ${show(this.input)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Write RESOURCE=SOFT:HARD, e.g. RLIMIT_NOFILE=1024:2048."
   }
 }
 
@@ -578,12 +685,15 @@ export class InvalidRlimitFormat extends Data.TaggedError("InvalidRlimitFormat")
  * @since 0.1.0
  * @category errors
  */
-export class InvalidRlimitValue extends Data.TaggedError("InvalidRlimitValue")<{
+export class InvalidRlimitValue extends TaggedError("InvalidRlimitValue")<{
   readonly field: FieldPath
   readonly value: string
 }> {
   override get message(): string {
-    return `invalid resource limit value: ${this.field} = ${show(this.value)}. Use a whole number from 0 to 18446744073709551615, or "unlimited".`
+    return `invalid resource limit value: ${this.field} = ${show(this.value)}. ${this.hint}`
+  }
+  get hint(): string {
+    return `Use a whole number from 0 to 18446744073709551615, or "unlimited".`
   }
 }
 
@@ -593,11 +703,14 @@ export class InvalidRlimitValue extends Data.TaggedError("InvalidRlimitValue")<{
  * @since 0.1.0
  * @category errors
  */
-export class InvalidRlimitResource extends Data.TaggedError("InvalidRlimitResource")<{
+export class InvalidRlimitResource extends TaggedError("InvalidRlimitResource")<{
   readonly resource: string
 }> {
   override get message(): string {
-    return `unknown resource limit: ${show(this.resource)}. Use a Linux name such as RLIMIT_NOFILE (or NOFILE, nofile) or its number 0..15.`
+    return `unknown resource limit: ${show(this.resource)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Use a Linux name such as RLIMIT_NOFILE (or NOFILE, nofile) or its number 0..15."
   }
 }
 
@@ -607,11 +720,14 @@ export class InvalidRlimitResource extends Data.TaggedError("InvalidRlimitResour
  * @since 0.1.0
  * @category errors
  */
-export class InvalidNetworkScope extends Data.TaggedError("InvalidNetworkScope")<{
+export class InvalidNetworkScope extends TaggedError("InvalidNetworkScope")<{
   readonly input: string
 }> {
   override get message(): string {
-    return `invalid network scope: ${show(this.input)}. Use one of none, group, public, any.`
+    return `invalid network scope: ${show(this.input)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Use one of none, group, public, any."
   }
 }
 
@@ -621,12 +737,15 @@ export class InvalidNetworkScope extends Data.TaggedError("InvalidNetworkScope")
  * @since 0.1.0
  * @category errors
  */
-export class InvalidLogLevel extends Data.TaggedError("InvalidLogLevel")<{
+export class InvalidLogLevel extends TaggedError("InvalidLogLevel")<{
   readonly value: number | string
 }> {
   override get message(): string {
     const shown = typeof this.value === "string" ? show(this.value) : String(this.value)
-    return `invalid log level: ${shown}. Use 0..5 or off, error, warn, info, debug, trace.`
+    return `invalid log level: ${shown}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Use 0..5 or off, error, warn, info, debug, trace."
   }
 }
 
@@ -636,11 +755,14 @@ export class InvalidLogLevel extends Data.TaggedError("InvalidLogLevel")<{
  * @since 0.1.0
  * @category errors
  */
-export class InvalidIpv4 extends Data.TaggedError("InvalidIpv4")<{
+export class InvalidIpv4 extends TaggedError("InvalidIpv4")<{
   readonly input: string
 }> {
   override get message(): string {
-    return `invalid IPv4 address: ${show(this.input)}. Write four numbers 0..255 separated by dots, without leading zeros, e.g. 10.0.0.2.`
+    return `invalid IPv4 address: ${show(this.input)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Write four numbers 0..255 separated by dots, without leading zeros, e.g. 10.0.0.2."
   }
 }
 
@@ -650,11 +772,14 @@ export class InvalidIpv4 extends Data.TaggedError("InvalidIpv4")<{
  * @since 0.1.0
  * @category errors
  */
-export class InvalidCidr extends Data.TaggedError("InvalidCidr")<{
+export class InvalidCidr extends TaggedError("InvalidCidr")<{
   readonly input: string
 }> {
   override get message(): string {
-    return `invalid IPv4 subnet: ${show(this.input)}. Write ADDRESS/PREFIX with a prefix from 0 to 32, e.g. 10.0.0.0/24.`
+    return `invalid IPv4 subnet: ${show(this.input)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Write ADDRESS/PREFIX with a prefix from 0 to 32, e.g. 10.0.0.0/24."
   }
 }
 
@@ -664,17 +789,16 @@ export class InvalidCidr extends Data.TaggedError("InvalidCidr")<{
  * @since 0.1.0
  * @category errors
  */
-export class InvalidImageReference extends Data.TaggedError("InvalidImageReference")<{
+export class InvalidImageReference extends TaggedError("InvalidImageReference")<{
   readonly reference: string
   /** what is wrong, e.g. `repository names must be lowercase ("Alpine")` */
   readonly reason: string
 }> {
   override get message(): string {
-    return `invalid image reference ${show(this.reference)}: ${this.reason}. ${this.hint}.`
+    return `invalid image reference ${show(this.reference)}: ${this.reason}. ${this.hint}`
   }
-  /** How to write a reference. */
   get hint(): string {
-    return "Write [registry[:port]/]repository[:tag][@sha256:<64 hex>] with a lowercase repository, e.g. alpine:3.20 or localhost:5000/busybox:latest"
+    return "Write [registry[:port]/]repository[:tag][@sha256:<64 hex>] with a lowercase repository, e.g. alpine:3.20 or localhost:5000/busybox:latest."
   }
 }
 
@@ -754,13 +878,17 @@ export type ConfigErrorTag = ConfigError["_tag"]
  * @since 0.1.0
  * @category errors
  */
-export class InvalidMicroVmConfig extends Data.TaggedError("InvalidMicroVmConfig")<{
+export class InvalidMicroVmConfig extends TaggedError("InvalidMicroVmConfig")<{
   readonly problems: readonly [ConfigError, ...Array<ConfigError>]
 }> {
   override get message(): string {
     const count = this.problems.length
     const lines = this.problems.map((problem) => `  - [${problem._tag}] ${problem.message}`)
     return `invalid MicroVm configuration (${count} problem${count === 1 ? "" : "s"}):\n${lines.join("\n")}`
+  }
+  /** The one problem's fix; with several, each problem's message ends with its own. */
+  get hint(): string {
+    return this.problems.length === 1 ? this.problems[0].hint : "Fix each problem listed; each one ends with its fix."
   }
 }
 
@@ -817,13 +945,12 @@ export const configErrorTagList: ReadonlyArray<ConfigErrorTag> = [...configError
 
 /**
  * Recognises a {@link ConfigError}, also one created by another copy of this
- * package (it checks the `_tag`, not the class).
+ * package (it checks the krunbox error marker and the `_tag`, not the class).
  *
  * @since 0.1.0
  * @category guards
  */
-export const isConfigError = (u: unknown): u is ConfigError =>
-  typeof u === "object" && u !== null && "_tag" in u && typeof u._tag === "string" && configErrorTags.has(u._tag)
+export const isConfigError = (u: unknown): u is ConfigError => KrunboxError.isInstance(u) && configErrorTags.has(u._tag)
 
 /**
  * Recognises an {@link InvalidMicroVmConfig}, also from another copy of this
@@ -832,6 +959,4 @@ export const isConfigError = (u: unknown): u is ConfigError =>
  * @since 0.1.0
  * @category guards
  */
-export const isInvalidMicroVmConfig = (u: unknown): u is InvalidMicroVmConfig =>
-  typeof u === "object" && u !== null && "_tag" in u && u._tag === "InvalidMicroVmConfig" && "problems" in u &&
-  Array.isArray(u.problems)
+export const isInvalidMicroVmConfig = (u: unknown): u is InvalidMicroVmConfig => InvalidMicroVmConfig.isInstance(u)

@@ -33,7 +33,7 @@ export * as CacheDir from "./CacheDir.js"
  * @since 0.1.0
  * @category errors
  */
-export { KrunboxError } from "./KrunboxError.js"
+export { KrunboxError, type KrunboxErrorJson, TaggedError, type TaggedErrorClass } from "./KrunboxError.js"
 /**
  * @since 0.1.0
  */
