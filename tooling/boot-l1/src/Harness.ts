@@ -61,7 +61,26 @@ export interface HarnessReport {
  * @since 0.1.0
  * @category constants
  */
-export const L1_TEST_TIMEOUT_MS = 300_000
+export const L1_TEST_TIMEOUT_MS = 900_000
+
+/**
+ * L1 vCPUs. One: with two, QEMU 7.2's software SVM sometimes delivers an interrupt into a guest
+ * that has it masked, which leaves that microVM (or the L1 kernel itself) stuck for good
+ * (docs/boot-l1.md, "Guests that stop for good").
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_SMP = 1
+
+/**
+ * The harness's deadline for the whole L1 run: generous, so that a machine whose cores are busy
+ * still finishes; a wedged L1 is caught long before by the progress monitor.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_TIMEOUT_SECONDS = 2700
 
 /**
  * Tests whose full name contains this must run and pass inside the L1 (the SDK's full-boot

@@ -9,7 +9,7 @@
 import { dirname, resolve } from "node:path"
 import { fileURLToPath } from "node:url"
 import { parseArgs } from "node:util"
-import { DEFAULT_REQUIRED, runHarness } from "./Harness.js"
+import { DEFAULT_REQUIRED, DEFAULT_SMP, DEFAULT_TIMEOUT_SECONDS, runHarness } from "./Harness.js"
 import { DEFAULT_SILENCE_MS, WEDGED_LOCKUP_SECONDS } from "./Progress.js"
 import { DEFAULT_CPU } from "./Qemu.js"
 import { constants } from "node:os"
@@ -28,10 +28,11 @@ options:
                     default: packages/sdk)
   --exec CMD        run this shell command in the L1 (from the checkout) instead of vitest
   --cpu MODEL       emulated CPU (default: ${DEFAULT_CPU})
-  --smp N           L1 vCPUs (default: 2)
+  --smp N           L1 vCPUs (default: 1; with 2, QEMU 7.2's software SVM sometimes
+                    leaves a guest or the L1 itself stuck for good: docs/boot-l1.md)
   --memory MIB      L1 memory (default: 3072)
   --accel ACCEL     QEMU accelerator (default: tcg,thread=multi)
-  --timeout SEC     kill the L1 after this long (default: 1500)
+  --timeout SEC     kill the L1 after this long (default: 2700)
   --silence SEC     kill the L1 when its userspace printed no heartbeat for this long
                     (default: ${DEFAULT_SILENCE_MS / 1000}); a soft lockup of an L1 CPU that lasts
                     ${WEDGED_LOCKUP_SECONDS} s ends the run at once. Either way the error names the
@@ -83,9 +84,9 @@ const main = async (argv: ReadonlyArray<string>): Promise<number> => {
     exec: values.exec,
     accel: values.accel ?? "tcg,thread=multi",
     cpu: values.cpu ?? DEFAULT_CPU,
-    smp: positiveInt("smp", values.smp, 2),
+    smp: positiveInt("smp", values.smp, DEFAULT_SMP),
     memoryMib: positiveInt("memory", values.memory, 3072),
-    timeoutMs: positiveInt("timeout", values.timeout, 1500) * 1000,
+    timeoutMs: positiveInt("timeout", values.timeout, DEFAULT_TIMEOUT_SECONDS) * 1000,
     silenceMs: positiveInt("silence", values.silence, DEFAULT_SILENCE_MS / 1000) * 1000,
     kernelArgs: values["kernel-arg"] ?? [],
     required: requiredPattern(values.require),
