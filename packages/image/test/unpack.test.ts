@@ -161,6 +161,67 @@ describe("RootfsBuilder", () => {
     expect(fs.readdirSync(path.join(root, "d", "sub"))).toEqual(["new.txt"])
   })
 
+  // issue 12: the opaque clean-up used to run at the end of the layer on a path resolved when
+  // the marker was read, so a later symlink swap redirected it to the host
+  it("an opaque directory swapped for a symlink to a host directory in the same layer leaves the host directory alone", async () => {
+    await apply([
+      { name: "d/", type: "directory" },
+      { name: "d/lower.txt", content: "lower" }
+    ])
+    await apply([
+      { name: "d/.wh..wh..opq" },
+      { name: "d", type: "symlink", linkname: outside }
+    ])
+    builder.finish()
+    expect(fs.readlinkSync(path.join(root, "d"))).toBe(outside)
+    outsideUntouched()
+  })
+
+  it("an opaque directory whose parent is swapped for a symlink (relative, absolute, or to the root) leaves the host alone", async () => {
+    fs.mkdirSync(path.join(outside, "d"))
+    fs.writeFileSync(path.join(outside, "d", "host.txt"), "host")
+    for (const target of ["../../../outside", outside, "/", "."]) {
+      await apply([
+        { name: "p/", type: "directory" },
+        { name: "p/d/", type: "directory" },
+        { name: "p/d/lower.txt", content: "lower" }
+      ])
+      await apply([
+        { name: "p/d/.wh..wh..opq" },
+        { name: "p", type: "symlink", linkname: target },
+        { name: "p/d/late.txt", content: "late" }
+      ]).catch((error: unknown) => expect(error).toMatchObject({ _tag: "UnsafeArchiveEntry" }))
+      builder.finish()
+      expect(fs.readdirSync(path.join(outside, "d"))).toEqual(["host.txt"])
+      expect(fs.readdirSync(outside).sort()).toEqual(["d", "target.txt"])
+      fs.rmSync(path.join(root, "p"), { recursive: true, force: true })
+    }
+  })
+
+  it("a directory swapped for a symlink after its mode was recorded keeps the mode off the symlink's target", async () => {
+    fs.chmodSync(outside, 0o755)
+    await apply([
+      { name: "m/", type: "directory", mode: 0o700 },
+      { name: "m", type: "symlink", linkname: outside }
+    ])
+    await apply([{ name: "n/", type: "directory", mode: 0o500 }, { name: "n", type: "symlink", linkname: "../../../outside" }])
+    builder.finish()
+    expect(fs.statSync(outside).mode & 0o777).toBe(0o755)
+    outsideUntouched()
+  })
+
+  it("applies an opaque marker that follows the layer's own entries in the same directory", async () => {
+    await apply([
+      { name: "d/", type: "directory" },
+      { name: "d/old.txt", content: "old" }
+    ])
+    await apply([
+      { name: "d/new.txt", content: "new" },
+      { name: "d/.wh..wh..opq" }
+    ])
+    expect(fs.readdirSync(path.join(root, "d"))).toEqual(["new.txt"])
+  })
+
   it("a whiteout in a directory that does not exist is a no-op and creates nothing", async () => {
     await apply([{ name: "nowhere/.wh.thing" }])
     expect(fs.readdirSync(root)).toEqual([])

@@ -4,7 +4,9 @@
  * (when root), symlinks, hardlinks and mtimes are preserved. Every entry is resolved inside the
  * root: names with `..` that climb out, symlinked parents that point out (relative targets
  * climbing above the root) and hardlinks to outside are rejected. Absolute symlink targets in
- * parents are resolved against the root, as the guest will see them.
+ * parents are resolved against the root, as the guest will see them. Every file system step,
+ * including the opaque clean-up and the final directory modes, goes through ConfinedRoot and
+ * never follows a symlink the layer planted.
  *
  * File operations are synchronous on purpose: thousands of small files are written much faster
  * than through the thread pool, and the event loop still runs between decompressed chunks.
@@ -13,8 +15,8 @@
  */
 import * as fs from "node:fs"
 import { CorruptLayer, isImageError, UnsafeArchiveEntry } from "../errors.js"
+import { ConfinedRoot, EscapeAttempt, joinReal, type RealDir } from "./confinedRoot.js"
 import { fromFsError } from "./fsErrors.js"
-import type { TarEntry } from "./tar.js"
 import { readTar, TarFormatError } from "./tar.js"
 
 export interface LayerStats {
@@ -28,7 +30,6 @@ export interface LayerStats {
 
 const whiteoutPrefix = ".wh."
 const opaqueMarker = ".wh..wh..opq"
-const maxSymlinkHops = 40
 
 interface DirMeta {
   mode: number
@@ -37,35 +38,17 @@ interface DirMeta {
   gid: number
 }
 
-class Unsafe extends Error {
-  constructor(readonly reason: string) {
-    super(reason)
-  }
-}
-
 /** Splits an archive name into clean components; throws when `..` climbs out of the root. */
 const cleanComponents = (name: string): Array<string> => {
   const out: Array<string> = []
   for (const part of name.split("/")) {
     if (part === "" || part === ".") continue
     if (part === "..") {
-      if (out.length === 0) throw new Unsafe("the name climbs out of the root with ..")
+      if (out.length === 0) throw new EscapeAttempt("the name climbs out of the root with ..")
       out.pop()
     } else out.push(part)
   }
   return out
-}
-
-const isMissing = (error: unknown) =>
-  typeof error === "object" && error !== null && "code" in error && (error.code === "ENOENT" || error.code === "ENOTDIR")
-
-const lstatOrUndefined = (p: string): fs.Stats | undefined => {
-  try {
-    return fs.lstatSync(p)
-  } catch (error) {
-    if (isMissing(error)) return undefined
-    throw error
-  }
 }
 
 /** zlib reports Z_DATA_ERROR / Z_BUF_ERROR, zstd ZSTD_error_*, streams ERR_* */
@@ -87,96 +70,45 @@ const markWritten = (written: Set<string>, rel: string): void => {
 }
 
 /**
- * Builds one flattened root file system from a sequence of layers.
+ * Builds one flattened root file system from a sequence of layers. Every file system step goes
+ * through {@link ConfinedRoot}, which re-checks the real parent directories right before it.
  */
 export class RootfsBuilder {
+  /** directory metadata applied by finish(), keyed by real path relative to the root */
   private readonly dirMeta = new Map<string, DirMeta>()
-  /** parent path as named in the archive -> resolved real path relative to the root */
-  private readonly parentCache = new Map<string, string>()
   private readonly preserveOwnership: boolean
+  private readonly fs: ConfinedRoot
 
   constructor(
     readonly root: string,
     options: { readonly preserveOwnership: boolean }
   ) {
     this.preserveOwnership = options.preserveOwnership
+    this.fs = new ConfinedRoot(root)
   }
 
-  private abs(rel: string): string {
-    return rel === "" ? this.root : `${this.root}/${rel}`
-  }
-
-  /**
-   * Resolves a directory path inside the root, following symlinks with the root as `/`.
-   * With `create`, missing directories are made (mode 0755, like Docker); otherwise returns
-   * undefined when something is missing.
-   */
-  private resolveDir(components: ReadonlyArray<string>, create: boolean): string | undefined {
-    const key = components.join("/")
-    const cached = this.parentCache.get(key)
-    if (cached !== undefined) return cached
-    const real: Array<string> = []
-    const pending = [...components]
-    let hops = 0
-    while (pending.length > 0) {
-      const part = pending.shift()!
-      if (part === "" || part === ".") continue
-      if (part === "..") {
-        if (real.length === 0) throw new Unsafe("a symlinked parent climbs out of the root")
-        real.pop()
-        continue
-      }
-      const candidateRel = [...real, part].join("/")
-      const candidate = this.abs(candidateRel)
-      const stat = lstatOrUndefined(candidate)
-      if (stat === undefined) {
-        if (!create) return undefined
-        fs.mkdirSync(candidate, { mode: 0o755 })
-        real.push(part)
-      } else if (stat.isDirectory()) {
-        real.push(part)
-      } else if (stat.isSymbolicLink()) {
-        if (++hops > maxSymlinkHops) throw new Unsafe("too many levels of symbolic links in a parent")
-        const target = fs.readlinkSync(candidate)
-        if (target.startsWith("/")) real.length = 0
-        pending.unshift(...target.split("/"))
-      } else {
-        throw new Unsafe(`parent /${candidateRel} is not a directory`)
-      }
-    }
-    const resolved = real.join("/")
-    this.parentCache.set(key, resolved)
-    return resolved
-  }
-
-  /** Removes a path (recursively for directories) and forgets what was known below it. */
-  private remove(rel: string, stat: fs.Stats): void {
-    fs.rmSync(this.abs(rel), { recursive: stat.isDirectory(), force: true })
-    if (stat.isDirectory() || stat.isSymbolicLink()) this.parentCache.clear()
+  /** Removes `name` in `dir` (recursively for directories) and forgets the metadata below it. */
+  private remove(dir: RealDir, name: string, stat: fs.Stats): void {
+    this.fs.remove(dir, name, stat)
     if (stat.isDirectory()) {
+      const rel = joinReal(dir, name)
       const prefix = `${rel}/`
       for (const key of this.dirMeta.keys()) if (key === rel || key.startsWith(prefix)) this.dirMeta.delete(key)
     }
   }
 
-  private applyOwnership(target: string, entry: TarEntry): void {
-    if (this.preserveOwnership) fs.lchownSync(target, entry.uid, entry.gid)
-  }
-
-  private opaque(dirRel: string, writtenThisLayer: ReadonlySet<string>): void {
-    const dir = this.abs(dirRel)
-    let children: Array<string>
-    try {
-      children = fs.readdirSync(dir)
-    } catch (error) {
-      if (isMissing(error)) return
-      throw error
-    }
-    for (const child of children) {
-      const childRel = dirRel === "" ? child : `${dirRel}/${child}`
-      const stat = fs.lstatSync(this.abs(childRel))
-      if (!writtenThisLayer.has(childRel)) this.remove(childRel, stat)
-      else if (stat.isDirectory()) this.opaque(childRel, writtenThisLayer)
+  /**
+   * Applies an opaque marker when it is met: empties `dir` of everything this layer has not
+   * written so far. What the layer writes there later is created afresh, so the result is the
+   * same whatever the order of entries, and no clean-up is left for the end of the layer
+   * (a deferred step is where a later symlink swap could redirect it).
+   */
+  private opaque(dir: RealDir, writtenThisLayer: ReadonlySet<string>): void {
+    for (const name of this.fs.readdir(dir)) {
+      const stat = this.fs.lstat(dir, name)
+      if (stat === undefined) continue
+      if (!writtenThisLayer.has(joinReal(dir, name))) this.remove(dir, name, stat)
+      else if (stat.isDirectory()) this.opaque([...dir, name], writtenThisLayer)
     }
   }
 
@@ -187,7 +119,6 @@ export class RootfsBuilder {
    */
   async applyLayer(source: AsyncIterable<Buffer | Uint8Array>, layerName: string): Promise<LayerStats> {
     const written = new Set<string>()
-    const pendingOpaque: Array<string> = []
     let entries = 0
     let files = 0
     let bytes = 0
@@ -210,41 +141,40 @@ export class RootfsBuilder {
 
         if (base.startsWith(whiteoutPrefix)) {
           whiteouts++
-          const parentRel = this.resolveDir(parentComponents, false)
-          if (parentRel === undefined) continue
+          if (base !== opaqueMarker) {
+            const hidden = base.slice(whiteoutPrefix.length)
+            if (hidden === "" || hidden === "." || hidden === "..") throw new EscapeAttempt(`invalid whiteout name ${base}`)
+          }
+          const parent = this.fs.resolveDir(parentComponents, false)
+          if (parent === undefined) continue
           if (base === opaqueMarker) {
-            // entries of this layer may still follow in the same directory: apply at the end
-            pendingOpaque.push(parentRel)
+            this.opaque(parent, written)
             continue
           }
           const hidden = base.slice(whiteoutPrefix.length)
-          if (hidden === "" || hidden === "." || hidden === "..") throw new Unsafe(`invalid whiteout name ${base}`)
-          const hiddenRel = parentRel === "" ? hidden : `${parentRel}/${hidden}`
           // a whiteout only hides lower layers, never entries of its own layer
-          if (written.has(hiddenRel)) continue
-          const stat = lstatOrUndefined(this.abs(hiddenRel))
-          if (stat !== undefined) this.remove(hiddenRel, stat)
+          if (written.has(joinReal(parent, hidden))) continue
+          const stat = this.fs.lstat(parent, hidden)
+          if (stat !== undefined) this.remove(parent, hidden, stat)
           continue
         }
 
-        const parentRel = this.resolveDir(parentComponents, true)!
-        const rel = parentRel === "" ? base : `${parentRel}/${base}`
-        const target = this.abs(rel)
-        currentPath = target
-        const existing = lstatOrUndefined(target)
+        const parent = this.fs.resolveDir(parentComponents, true)!
+        const rel = joinReal(parent, base)
+        currentPath = `${this.root}/${rel}`
+        const existing = this.fs.lstat(parent, base)
 
         switch (entry.type) {
           case "directory": {
-            if (existing !== undefined && !existing.isDirectory()) this.remove(rel, existing)
-            if (existing === undefined || !existing.isDirectory()) fs.mkdirSync(target, { mode: 0o755 })
-            this.applyOwnership(target, entry)
+            if (existing !== undefined && !existing.isDirectory()) this.remove(parent, base, existing)
+            if (existing === undefined || !existing.isDirectory()) this.fs.mkdir(parent, base)
+            if (this.preserveOwnership) this.fs.lchown(parent, base, entry.uid, entry.gid)
             this.dirMeta.set(rel, { mode: entry.mode, mtime: entry.mtime, uid: entry.uid, gid: entry.gid })
             break
           }
           case "file": {
-            if (existing !== undefined) this.remove(rel, existing)
-            // "wx" is O_CREAT|O_EXCL: it never follows a symlink planted at the target
-            const fd = fs.openSync(target, "wx", 0o600)
+            if (existing !== undefined) this.remove(parent, base, existing)
+            const fd = this.fs.createFile(parent, base)
             try {
               for await (const chunk of entry.body) {
                 let offset = 0
@@ -261,44 +191,41 @@ export class RootfsBuilder {
             break
           }
           case "symlink": {
-            if (existing !== undefined) this.remove(rel, existing)
-            fs.symlinkSync(entry.linkname, target)
-            this.applyOwnership(target, entry)
-            fs.lutimesSync(target, entry.mtime, entry.mtime)
+            if (existing !== undefined) this.remove(parent, base, existing)
+            this.fs.symlink(parent, base, entry.linkname)
+            if (this.preserveOwnership) this.fs.lchown(parent, base, entry.uid, entry.gid)
+            this.fs.lutimes(parent, base, entry.mtime)
             break
           }
           case "hardlink": {
             const linkComponents = cleanComponents(entry.linkname)
-            if (linkComponents.length === 0) throw new Unsafe("a hardlink to the root directory")
-            const linkParent = this.resolveDir(linkComponents.slice(0, -1), false)
-            const linkRel =
-              linkParent === undefined
-                ? undefined
-                : linkParent === ""
-                  ? linkComponents[linkComponents.length - 1]!
-                  : `${linkParent}/${linkComponents[linkComponents.length - 1]!}`
-            const linkStat = linkRel === undefined ? undefined : lstatOrUndefined(this.abs(linkRel))
-            if (linkRel === undefined || linkStat === undefined) {
-              throw new Unsafe(`hardlink target ${JSON.stringify(entry.linkname)} does not exist in the layers so far`)
+            if (linkComponents.length === 0) throw new EscapeAttempt("a hardlink to the root directory")
+            const linkName = linkComponents[linkComponents.length - 1]!
+            const linkParent = this.fs.resolveDir(linkComponents.slice(0, -1), false)
+            const linkStat = linkParent === undefined ? undefined : this.fs.lstat(linkParent, linkName)
+            if (linkParent === undefined || linkStat === undefined) {
+              throw new EscapeAttempt(`hardlink target ${JSON.stringify(entry.linkname)} does not exist in the layers so far`)
             }
-            if (linkStat.isDirectory()) throw new Unsafe("a hardlink to a directory")
-            if (linkRel === rel) break
-            if (existing !== undefined) this.remove(rel, existing)
-            fs.linkSync(this.abs(linkRel), target)
+            if (linkStat.isDirectory()) throw new EscapeAttempt("a hardlink to a directory")
+            if (joinReal(linkParent, linkName) === rel) break
+            if (existing !== undefined) this.remove(parent, base, existing)
+            if (this.fs.existingDir(linkParent) === undefined || this.fs.lstat(linkParent, linkName) === undefined) {
+              throw new EscapeAttempt(`hardlink target ${JSON.stringify(entry.linkname)} was inside the entry it replaces`)
+            }
+            this.fs.link(linkParent, linkName, parent, base)
             break
           }
           default: {
             // char/block devices and FIFOs: the engines mount their own /dev; "other" has no meaning
             skippedSpecial++
-            if (existing !== undefined && !existing.isDirectory()) this.remove(rel, existing)
+            if (existing !== undefined && !existing.isDirectory()) this.remove(parent, base, existing)
             continue
           }
         }
         markWritten(written, rel)
       }
-      for (const dirRel of pendingOpaque) this.opaque(dirRel, written)
     } catch (error) {
-      if (error instanceof Unsafe) {
+      if (error instanceof EscapeAttempt) {
         throw new UnsafeArchiveEntry({ layer: layerName, entry: currentName, reason: error.reason })
       }
       if (error instanceof TarFormatError) throw new CorruptLayer({ layer: layerName, detail: error.message })
@@ -311,19 +238,22 @@ export class RootfsBuilder {
     return { entries, files, bytes, whiteouts, skippedSpecial }
   }
 
-  /** Sets directory modes and mtimes, deepest first, once no more entries will be written. */
+  /**
+   * Sets directory modes and mtimes, deepest first, once no more entries will be written. Each
+   * directory is found again through its real components and changed through an O_NOFOLLOW
+   * descriptor; one that was replaced meanwhile is skipped.
+   */
   finish(): void {
     const dirs = [...this.dirMeta.entries()].sort((a, b) => b[0].length - a[0].length)
     for (const [rel, meta] of dirs) {
-      const target = this.abs(rel)
-      const stat = lstatOrUndefined(target)
-      if (stat === undefined || !stat.isDirectory()) continue
       try {
-        if (rel === "" && this.preserveOwnership) fs.chownSync(target, meta.uid, meta.gid)
-        fs.chmodSync(target, meta.mode)
-        fs.utimesSync(target, meta.mtime, meta.mtime)
+        this.fs.withDirFd(rel === "" ? [] : rel.split("/"), (fd) => {
+          if (rel === "" && this.preserveOwnership) fs.fchownSync(fd, meta.uid, meta.gid)
+          fs.fchmodSync(fd, meta.mode)
+          fs.futimesSync(fd, meta.mtime, meta.mtime)
+        })
       } catch (error) {
-        throw fromFsError(error, target, "setting the mode of")
+        throw fromFsError(error, `${this.root}/${rel}`, "setting the mode of")
       }
     }
   }
@@ -334,6 +264,6 @@ export const archiveNameComponents = (name: string): Array<string> | string => {
   try {
     return cleanComponents(name)
   } catch (error) {
-    return (error as Unsafe).reason
+    return (error as EscapeAttempt).reason
   }
 }
