@@ -6,7 +6,7 @@
  */
 import * as Image from "@krunbox/image"
 import { spawn, spawnSync } from "node:child_process"
-import { existsSync, mkdtempSync, readdirSync } from "node:fs"
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -18,6 +18,7 @@ import {
   fakeArm64,
   type ImageSpec,
   makeTempDir,
+  opaqueSwapImage,
   pushLayout,
   registrySkipReason,
   removeDir,
@@ -59,6 +60,12 @@ suite(`krunbox pull, images, rmi and run IMAGE${skipReason ? ` (skipped: ${skipR
     if (setup.status !== 0) throw new Error(`krunbox setup failed:\n${setup.stderr}`)
     work = makeTempDir("cli")
     registry = await startRegistry(join(work, "registry"))
+    // the hostile image of issue 12 points its symlinks at these host directories
+    mkdirSync(join(work, "host-parent", "d"), { recursive: true })
+    writeFileSync(join(work, "host-parent", "d", "precious.txt"), "host data\n")
+    mkdirSync(join(work, "host-dir"))
+    writeFileSync(join(work, "host-dir", "precious.txt"), "host data\n")
+    images["opaque-swap:1"] = [opaqueSwapImage(join(work, "host-dir"), join(work, "host-parent"))]
     await Promise.all(Object.entries(images).map(async ([name, specs], index) => {
       const [repository, tag] = name.split(":") as [string, string]
       const layout = buildLayout(join(work, `layout-${index}`), tag, specs)
@@ -111,6 +118,16 @@ suite(`krunbox pull, images, rmi and run IMAGE${skipReason ? ` (skipped: ${skipR
     expect(result.stdout, result.stderr).toBe("hi\n")
     expect(result.status).toBe(0)
     krunbox(["rmi", localhostRef])
+  })
+
+  it("pull and run of the issue's opaque-then-symlink image leave the host directories it points at alone", () => {
+    const pulled = krunbox(["pull", ref("opaque-swap:1")])
+    expect(pulled.status, pulled.stderr).toBe(0)
+    const ran = krunbox(["run", ref("opaque-swap:1"), "--", "/bin/true"])
+    expect(ran.status, ran.stderr).toBe(0)
+    expect(readdirSync(join(work, "host-dir"))).toEqual(["precious.txt"])
+    expect(readdirSync(join(work, "host-parent", "d"))).toEqual(["precious.txt"])
+    expect(krunbox(["rmi", ref("opaque-swap:1")]).status).toBe(0)
   })
 
   it("run IMAGE:TAG alone pulls the image and runs its own command with its Env and WorkingDir", () => {

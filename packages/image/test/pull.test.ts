@@ -7,7 +7,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
 import { ImageStore, type PullEvent } from "../src/index.js"
-import { bigImage, buildLayout, type BuiltLayout, busyboxAmd64, busyboxPath, type CuttingProxy, fakeArm64, freePort, gnuLongName, isRoot, makeTempDir, paxLongName, prerequisite, pushLayout, registrySkipReason, removeDir, type RunningRegistry, smallImage, snapshotTree, startCuttingProxy, startRegistry, writeTar } from "@krunbox/testing"
+import { bigImage, buildLayout, type BuiltLayout, busyboxAmd64, busyboxPath, type CuttingProxy, fakeArm64, freePort, gnuLongName, isRoot, makeTempDir, opaqueSwapImage, paxLongName, prerequisite, pushLayout, registrySkipReason, removeDir, type RunningRegistry, smallImage, snapshotTree, startCuttingProxy, startRegistry, writeTar } from "@krunbox/testing"
 
 const skipReason = registrySkipReason()
 const needs = prerequisite(skipReason)
@@ -29,6 +29,8 @@ describe.skipIf(needs.skip)(needs.title("pull from a loopback registry"), () => 
   let busybox: BuiltLayout
   let big: BuiltLayout
   let tampered: BuiltLayout
+  let hostDir: string
+  let hostParent: string
   const bigMegabytes = 6
 
   beforeAll(async () => {
@@ -38,7 +40,15 @@ describe.skipIf(needs.skip)(needs.title("pull from a loopback registry"), () => 
       busybox = buildLayout(path.join(work, "layout-busybox"), "latest", [busyboxAmd64(), fakeArm64()])
       big = buildLayout(path.join(work, "layout-big"), "latest", [bigImage(bigMegabytes)])
       tampered = buildLayout(path.join(work, "layout-tampered"), "latest", [smallImage("tampered")])
+      hostDir = path.join(work, "host-dir")
+      hostParent = path.join(work, "host-parent")
+      fs.mkdirSync(path.join(hostParent, "d"), { recursive: true })
+      fs.mkdirSync(hostDir)
+      fs.writeFileSync(path.join(hostDir, "precious.txt"), "host data\n")
+      fs.writeFileSync(path.join(hostParent, "d", "precious.txt"), "host data\n")
+      const opaqueSwap = buildLayout(path.join(work, "layout-opaque-swap"), "latest", [opaqueSwapImage(hostDir, hostParent)])
       await Promise.all([
+        pushLayout(opaqueSwap.dir, "latest", `${registry.host}/opaque-swap:latest`),
         pushLayout(busybox.dir, "latest", `${registry.host}/busybox:latest`),
         pushLayout(big.dir, "latest", `${registry.host}/big:latest`),
         pushLayout(tampered.dir, "latest", `${registry.host}/tampered:latest`)
@@ -228,6 +238,25 @@ describe.skipIf(needs.skip)(needs.title("pull from a loopback registry"), () => 
         await run.dispose()
       })
     })
+  })
+
+  it("pulls the issue's opaque-then-symlink image without touching the host directories it points at", async () => {
+    const hostBefore = [snapshotTree(hostDir), snapshotTree(hostParent)]
+    const store = freshStore("opaque-swap")
+    try {
+      const image = await store.pull(`${registry.host}/opaque-swap:latest`)
+      const base = path.join(store.root, "rootfs", image.manifestDigest.slice(7))
+      expect(fs.readlinkSync(path.join(base, "d"))).toBe(hostDir)
+      expect(fs.readlinkSync(path.join(base, "p"))).toBe(hostParent)
+      for (const strategy of isRoot ? (["copy", "overlay"] as const) : (["copy"] as const)) {
+        const run = await store.prepareRootfs(`${registry.host}/opaque-swap:latest`, { strategy, pull: "never" })
+        await run.dispose()
+      }
+      expect([snapshotTree(hostDir), snapshotTree(hostParent)]).toEqual(hostBefore)
+      expect(fs.readFileSync(path.join(hostDir, "precious.txt"), "utf8")).toBe("host data\n")
+    } finally {
+      removeDir(cacheOf(store))
+    }
   })
 
   it("pulls through a localhost:PORT reference over plain HTTP, as the CLI's done criterion names it", async () => {

@@ -131,3 +131,39 @@ export const runnableBusybox = (config: NonNullable<ImageSpec["config"]> = {}): 
   ],
   config
 })
+
+/**
+ * The hostile image of issue 12: a lower layer makes `d/` and `p/d/`; the upper layer marks both
+ * opaque and then, in the same layer, swaps `d` and `p` for symlinks to host directories. An
+ * unpacker that applies the opaque clean-up later through the path it resolved first empties
+ * `hostDir` and `hostParent/d` on the host. Runnable (busybox) so that `run IMAGE` works too.
+ */
+export const opaqueSwapImage = (hostDir: string, hostParent: string): ImageSpec => {
+  const runnable = runnableBusybox()
+  return {
+    platform: runnable.platform,
+    layers: [
+      ...runnable.layers,
+      {
+        compression: "gzip",
+        entries: [
+          { name: "d/", type: "directory" },
+          { name: "d/lower.txt", content: "lower\n" },
+          { name: "p/", type: "directory" },
+          { name: "p/d/", type: "directory" },
+          { name: "p/d/lower.txt", content: "lower\n" }
+        ]
+      },
+      {
+        compression: "gzip",
+        entries: [
+          { name: "d/.wh..wh..opq" },
+          { name: "d", type: "symlink", linkname: hostDir },
+          { name: "p/d/.wh..wh..opq" },
+          { name: "p", type: "symlink", linkname: hostParent }
+        ]
+      }
+    ],
+    config: { Cmd: ["/bin/true"] }
+  }
+}
