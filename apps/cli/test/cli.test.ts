@@ -104,6 +104,17 @@ describe("krunbox run", () => {
     expect(result.stderr).toMatch(message)
   })
 
+  it.each([
+    ["a directory", () => scratch, /ConsoleOutputIsADirectory/],
+    ["a file in a missing folder", () => join(scratch, "no-such-folder", "console.log"), /ConsoleOutputFolderMissing/]
+  ])("--console-output naming %s exits 125 with krunbox's typed error, not Node's", (_what, path, tag) => {
+    const result = krunbox(["run", "--console-output", path(), "--", "true"])
+    expect(result.status).toBe(125)
+    expect(result.stderr).toMatch(tag)
+    expect(result.stderr).toContain(JSON.stringify(path()))
+    expect(result.stderr).not.toMatch(/EISDIR|ENOENT/)
+  })
+
   it("reports a bad flag as JSON with --json", () => {
     const result = krunbox(["run", "--json", "--memory", "0", "--", "true"])
     expect(result.status).toBe(125)

@@ -5,6 +5,7 @@
  * @since 0.1.0
  */
 import { Effect, Schema } from "effect"
+import { dirname, resolve } from "node:path"
 import * as CommandLine from "./CommandLine.js"
 import type { EnvPair } from "./EnvPair.js"
 import { isValidKey } from "./EnvPair.js"
@@ -12,6 +13,8 @@ import {
   CommandLineTooLong,
   type ConfigError,
   ConflictingGuestPaths,
+  ConsoleOutputFolderMissing,
+  ConsoleOutputIsADirectory,
   DoubleDashArgument,
   DuplicateGuestPort,
   DuplicateHostPort,
@@ -815,9 +818,21 @@ const rlimits = pure((config) =>
 
 const logLevel = pure((config) => isLogLevel(config.logLevel) ? [] : [new InvalidLogLevel({ value: config.logLevel })])
 
-const consoleOutput = pure((config) =>
-  config.consoleOutput === undefined ? [] : nulProblem("consoleOutput", config.consoleOutput)
-)
+// the console file is created by the engine; its folder must exist and it must not be a directory
+const consoleOutput: Rule = Effect.fnUntraced(function*(config) {
+  const path = config.consoleOutput
+  if (path === undefined) return []
+  const nul = nulProblem("consoleOutput", path)
+  if (nul.length > 0) return nul
+  const fileSystem = yield* FileSystem
+  const kind = yield* fileSystem.kind(path)
+  if (kind._tag === "Directory") return [new ConsoleOutputIsADirectory({ path })]
+  const folder = dirname(resolve(path))
+  if (kind._tag === "Inaccessible" && kind.code === "ENOTDIR") return [new ConsoleOutputFolderMissing({ path, folder })]
+  if (kind._tag !== "Missing") return []
+  const parent = yield* fileSystem.kind(folder)
+  return parent._tag === "Directory" || parent._tag === "Inaccessible" ? [] : [new ConsoleOutputFolderMissing({ path, folder })]
+})
 
 /**
  * The rules, in the order problems are reported: the original's first

@@ -266,6 +266,42 @@ export class NulCharacterInPath extends TaggedError("NulCharacterInPath")<{
 }
 
 /**
+ * `consoleOutput` names a directory: the guest console goes to a file.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConsoleOutputIsADirectory extends TaggedError("ConsoleOutputIsADirectory")<{
+  readonly path: string
+}> {
+  override get message(): string {
+    return `consoleOutput is a directory: ${show(this.path)}. ${this.hint}`
+  }
+  get hint(): string {
+    return `Name a file for the guest console, e.g. ${show(`${this.path.replace(/\/+$/, "")}/console.log`)}.`
+  }
+}
+
+/**
+ * `consoleOutput` is a file in a folder that does not exist (or is not a directory); krunbox
+ * creates the file, not its folders.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConsoleOutputFolderMissing extends TaggedError("ConsoleOutputFolderMissing")<{
+  readonly path: string
+  readonly folder: string
+}> {
+  override get message(): string {
+    return `the folder of consoleOutput ${show(this.path)} does not exist or is not a directory: ${show(this.folder)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Create it first (mkdir -p), or name a file in an existing folder."
+  }
+}
+
+/**
  * A guest path (mapped directory guest side, or `workdirPath`) is relative.
  *
  * @since 0.1.0
@@ -844,6 +880,8 @@ export type ConfigError =
   | EmptyOverlayfs
   | HostPathNotADirectory
   | NulCharacterInPath
+  | ConsoleOutputIsADirectory
+  | ConsoleOutputFolderMissing
   | GuestPathNotAbsolute
   | GuestPathEscapesRoot
   | TooManyMappedDirs
@@ -905,6 +943,8 @@ const configErrorTags: ReadonlySet<string> = new Set<ConfigErrorTag>([
   "EmptyOverlayfs",
   "HostPathNotADirectory",
   "NulCharacterInPath",
+  "ConsoleOutputIsADirectory",
+  "ConsoleOutputFolderMissing",
   "GuestPathNotAbsolute",
   "GuestPathEscapesRoot",
   "TooManyMappedDirs",

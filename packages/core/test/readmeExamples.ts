@@ -20,6 +20,8 @@ export const examples: ReadonlyArray<ConfigError.ConfigError | ConfigError.Inval
   new E.EmptyOverlayfs({ paths: [] }),
   new E.HostPathNotADirectory({ path: "/srv/file.txt", guest: "/data" }),
   new E.NulCharacterInPath({ field: "mappedDirs[0].host", path: "/srv/data\0x" }),
+  new E.ConsoleOutputIsADirectory({ path: "/srv/logs" }),
+  new E.ConsoleOutputFolderMissing({ path: "/srv/nope/console.log", folder: "/srv/nope" }),
   new E.GuestPathNotAbsolute({ field: "mappedDirs[0].guest", path: "data" }),
   new E.GuestPathEscapesRoot({ field: "mappedDirs[0].guest", path: "/data/../.." }),
   new E.TooManyMappedDirs({ count: 7, max: 6 }),

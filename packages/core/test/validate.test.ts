@@ -196,6 +196,18 @@ const cases: ReadonlyArray<
   ["a NUL in the console output path", { consoleOutput: "/tmp/console\0.log" }, [[
     "NulCharacterInPath",
     "consoleOutput contains a NUL character, which cannot be passed to libkrun: \"/tmp/console\\u0000.log\". Remove it."
+  ]]],
+  ["a console output path that is a directory", { consoleOutput: "/srv/logs" }, [[
+    "ConsoleOutputIsADirectory",
+    "consoleOutput is a directory: \"/srv/logs\". Name a file for the guest console, e.g. \"/srv/logs/console.log\"."
+  ]]],
+  ["a console output file in a missing folder", { consoleOutput: "/srv/nope/console.log" }, [[
+    "ConsoleOutputFolderMissing",
+    "the folder of consoleOutput \"/srv/nope/console.log\" does not exist or is not a directory: \"/srv/nope\". Create it first (mkdir -p), or name a file in an existing folder."
+  ]]],
+  ["a console output file below a file", { consoleOutput: "/srv/file.txt/console.log" }, [[
+    "ConsoleOutputFolderMissing",
+    "the folder of consoleOutput \"/srv/file.txt/console.log\" does not exist or is not a directory: \"/srv/file.txt\". Create it first (mkdir -p), or name a file in an existing folder."
   ]]]
 ]
 
@@ -235,6 +247,12 @@ describe("MicroVmConfig.validate: krunbox rules", () => {
         yield* Rlimit.parse("RLIMIT_CORE=0:unlimited")
       ]
       assert.deepStrictEqual(yield* problems(config({ rlimits })), [])
+    }))
+
+  it.effect("accepts a console output file, new or existing, in an existing folder", () =>
+    Effect.gen(function*() {
+      assert.deepStrictEqual(yield* problems(config({ consoleOutput: "/srv/logs/new.log" })), [])
+      assert.deepStrictEqual(yield* problems(config({ consoleOutput: "/srv/file.txt" })), [])
     }))
 
   it.effect("accepts six mapped directories", () =>

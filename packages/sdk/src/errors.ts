@@ -357,6 +357,36 @@ export class ImageHasNoCommand extends KrunboxError {
 }
 
 /**
+ * The engine could not create or truncate the `consoleOutput` file (`code` is the errno name:
+ * `EISDIR`, `ENOENT`, `EACCES`, ...). Validation refuses a directory or a missing folder at
+ * `build()`; this is what is found only when the run starts (the folder went away meanwhile,
+ * no permission, a read-only filesystem).
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class ConsoleOutputUnwritable extends KrunboxError {
+  readonly _tag = "ConsoleOutputUnwritable" as const
+  readonly engine: EngineName
+  readonly path: string
+  readonly code: string
+  constructor(props: { readonly engine: EngineName; readonly path: string; readonly code: string; readonly cause?: unknown }) {
+    super(`cannot write the console output file ${show(props.path)} (${props.code})`, { cause: props.cause })
+    this.engine = props.engine
+    this.path = props.path
+    this.code = props.code
+  }
+  get hint(): string {
+    if (this.code === "EISDIR") return "consoleOutput must name a file, not a directory, e.g. DIR/console.log"
+    if (this.code === "ENOENT" || this.code === "ENOTDIR") return "create the file's folder first (mkdir -p), or name a file in an existing folder"
+    return "name a file in a folder this process may write to"
+  }
+  static override isInstance(u: unknown): u is ConsoleOutputUnwritable {
+    return hasTag(u, "ConsoleOutputUnwritable")
+  }
+}
+
+/**
  * The longest `timeoutMs` a VM accepts: 365 days. Node's own timers stop at 2^31-1 ms (24.8 days);
  * krunbox chains them, so every duration up to this one is honoured.
  *

@@ -24,6 +24,7 @@ export type { ExitInfo, RunOptions, RunResult, SpawnOptions, StdioMode, VmProces
  * @category errors
  */
 export {
+  ConsoleOutputUnwritable,
   DefaultRootfsUnavailable,
   EngineCrashed,
   type EngineName,

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { createServer, type AddressInfo } from "node:net"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
-import { EngineCrashed, EngineUnavailable, MicroVm, type MicroVmBuilder, Rootfs, UnsupportedOption } from "../src/index.js"
+import { ConsoleOutputUnwritable, EngineCrashed, EngineUnavailable, MicroVm, type MicroVmBuilder, Rootfs, UnsupportedOption } from "../src/index.js"
 import type { EngineSession } from "../src/engine/Engine.js"
 import { gvisorEngine } from "../src/engine/gvisor.js"
 import { VmProcessImpl } from "../src/VmProcess.js"
@@ -112,6 +112,18 @@ describe.skipIf(needs.skip)(needs.title("gvisor engine"), () => {
       const result = await sh("echo to-console; echo err-console >&2").consoleOutput(file).build().run()
       expect(result).toMatchObject({ status: 0, stdout: "", stderr: "" })
       expect(readFileSync(file, "utf8")).toBe("to-console\nerr-console\n")
+    })
+
+    it("a console output file that cannot be created when the run starts is ConsoleOutputUnwritable, not Node's raw error", async () => {
+      const folder = join(fixture.dir, "console-folder")
+      mkdirSync(folder, { recursive: true })
+      const vm = sh("true").consoleOutput(join(folder, "console.log")).build()
+      rmSync(folder, { recursive: true })
+      const error = await vm.run().catch((e: unknown) => e)
+      expect(ConsoleOutputUnwritable.isInstance(error)).toBe(true)
+      expect(error).toMatchObject({ _tag: "ConsoleOutputUnwritable", engine: "gvisor", path: join(folder, "console.log"), code: "ENOENT" })
+      expect((error as ConsoleOutputUnwritable).hint).toContain("mkdir -p")
+      expect(ownTempDirs()).toEqual([])
     })
 
     it("caps run() output and says so", async () => {

@@ -389,6 +389,16 @@ describe.skipIf(needs.skip)(needs.title("libkrun engine up to krun_start_enter")
     expect(ownTempDirs()).toEqual([])
   })
 
+  it("a console output file that cannot be created is ConsoleOutputUnwritable before the runner starts", async () => {
+    const folder = join(fixture.dir, "console-folder")
+    mkdirSync(folder, { recursive: true })
+    const config = vm().execPath("/bin/true").consoleOutput(join(folder, "console.log")).build().config
+    rmSync(folder, { recursive: true })
+    const error = await stopBeforeEnter(config).catch((e: unknown) => e)
+    expect(error).toMatchObject({ _tag: "ConsoleOutputUnwritable", engine: "libkrun", code: "ENOENT" })
+    expect(ownTempDirs()).toEqual([])
+  })
+
   it("the runner reports its footprint right before krun_start_enter", async () => {
     const report = await stopBeforeEnter(vm().execPath("/bin/true").build().config)
     expect(report.stopped!.rssBytes).toBeGreaterThan(10 * 1024 * 1024)

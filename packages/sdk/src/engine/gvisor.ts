@@ -9,12 +9,13 @@
  * path; a dir left by a SIGKILLed parent is removed by the next krunbox process (see tempDirs).
  */
 import { spawn } from "node:child_process"
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, statSync, watch, writeFileSync } from "node:fs"
+import { closeSync, existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync, watch, writeFileSync } from "node:fs"
 import { basename, join, resolve } from "node:path"
 import { PassThrough, type Readable } from "node:stream"
 import { Manifest } from "@krunbox/runtime"
 import { EngineCrashed, EngineUnavailable, type KrunboxError, PreBootFailure, UnsupportedOption } from "../errors.js"
 import type { VmConfig } from "../internal/config.js"
+import { openConsoleOutput } from "../internal/consoleOutput.js"
 import { prepareOverlay, type OverlayPlan } from "../internal/overlay.js"
 import { nativeRootPath } from "../internal/rootfsPath.js"
 import { reapProcessesMentioning } from "../internal/procScan.js"
@@ -283,12 +284,7 @@ export const gvisorEngine = (options: GvisorOptions = {}): Engine => ({
         ? [setpriv, "--pdeathsig", "KILL", "--", ...runscArgv]
         : [setpriv, "--pdeathsig", "KILL", "--", ...overlay.unshareArgv, "/bin/sh", "-c", overlayScript, "krunbox-overlay", overlay.mountData, overlay.merged, ...runscArgv]
 
-      if (config.consoleOutput !== undefined) {
-        // truncate, then append: the sandbox writes stdout and stderr through separate host fds,
-        // each with its own idea of the offset, so only O_APPEND keeps both
-        closeSync(openSync(config.consoleOutput, "w"))
-        consoleFd = openSync(config.consoleOutput, "a")
-      }
+      if (config.consoleOutput !== undefined) consoleFd = openConsoleOutput("gvisor", config.consoleOutput)
       const output = consoleFd ?? "pipe"
       const child = spawn(argv[0] as string, argv.slice(1), {
         stdio: ["ignore", output, output, overlay === undefined ? "ignore" : "pipe"],

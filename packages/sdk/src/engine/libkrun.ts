@@ -15,6 +15,7 @@ import { fileURLToPath } from "node:url"
 import { HostChecks, Manifest } from "@krunbox/runtime"
 import { EngineCrashed, EngineUnavailable, GuestBootFailed, GuestCrashed, PreBootFailure } from "../errors.js"
 import type { VmConfig } from "../internal/config.js"
+import { openConsoleOutput } from "../internal/consoleOutput.js"
 import { type ControlServer, type GuestMessage, listenControl } from "../internal/controlSocket.js"
 import { type OverlayPlan, prepareOverlay } from "../internal/overlay.js"
 import { nativeRootPath } from "../internal/rootfsPath.js"
@@ -134,6 +135,8 @@ export const launchLibkrun = async (
   const runner = runnerPath()
   const expectReady = options.stopBeforeEnter !== true && (options.initSendsReady ?? initSendsReady(options.libkrunPath))
 
+  // libkrun opens it only inside krun_start_enter, where a failure is no typed error
+  if (config.consoleOutput !== undefined) closeSync(openConsoleOutput("libkrun", config.consoleOutput))
   const tempDir = makeVmTempDir()
   let overlay: OverlayPlan | undefined
   let control: ControlServer | undefined
