@@ -26,6 +26,7 @@ import {
   CorruptLayer,
   DigestMismatch,
   ImageNotPulled,
+  MetadataTooLarge,
   NoMatchingPlatform,
   RegistryProtocolError
 } from "./errors.js"
@@ -38,7 +39,7 @@ import { BlobStore, type Descriptor } from "./internal/blobs.js"
 import { fromFsError } from "./internal/fsErrors.js"
 import { defaultDockerConfigPath, lookupCredentials } from "./internal/credentials.js"
 import { processIsAlive, withFileLock } from "./internal/lock.js"
-import { mediaTypes, RegistryClient } from "./internal/registry.js"
+import { limits, mediaTypes, RegistryClient } from "./internal/registry.js"
 import { isRoot, overlaySupported, RunDirectories, type RootfsStrategy } from "./internal/runs.js"
 import { removeTree } from "./internal/removeTree.js"
 import { RootfsBuilder } from "./internal/unpack.js"
@@ -134,6 +135,11 @@ export interface PullOptions {
   readonly concurrency?: number | undefined
   /** extra attempts per layer after an interrupted transfer (each resumes); default 3 */
   readonly retries?: number | undefined
+  /**
+   * A blob download that receives no byte for this long (waiting for the response included) is
+   * interrupted and resumed like a broken transfer, while `retries` last; default 30 000 ms
+   */
+  readonly idleTimeoutMs?: number | undefined
   /** unpack the layers into the image's base right away; default true */
   readonly unpack?: boolean | undefined
   readonly signal?: AbortSignal | undefined
@@ -233,6 +239,8 @@ const parseJson = <A>(bytes: Buffer, registry: string, url: string): A => {
   }
   return value as A
 }
+
+const defaultIdleTimeoutMs = 30_000
 
 const recordKey = (reference: string) => createHash("sha256").update(reference).digest("hex")
 
@@ -501,7 +509,21 @@ export class ImageStore {
     const layers: ReadonlyArray<LayerInfo> = parsed.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }))
     const totalBytes = layers.reduce((sum, l) => sum + l.size, 0)
 
-    await this.blobs.fetch(client, parsed.config, { retries: options.retries ?? 3, signal: options.signal })
+    if (parsed.config.size > limits.configBytes) {
+      // refused from the manifest's word, before a byte is downloaded: the download itself never
+      // accepts more than the announced size, so nothing larger can reach blobs/
+      throw new MetadataTooLarge({
+        what: "image config",
+        url: `${client.baseUrl}/blobs/${parsed.config.digest}`,
+        limitBytes: limits.configBytes,
+        announcedBytes: parsed.config.size
+      })
+    }
+    const idleTimeoutMs =
+      options.idleTimeoutMs !== undefined && options.idleTimeoutMs > 0
+        ? Math.min(options.idleTimeoutMs, 2 ** 31 - 1) // Node fires longer timers at once
+        : defaultIdleTimeoutMs
+    await this.blobs.fetch(client, parsed.config, { retries: options.retries ?? 3, signal: options.signal, idleTimeoutMs })
     const imageConfig = parseJson<{
       os?: string
       architecture?: string
@@ -525,6 +547,7 @@ export class ImageStore {
       await this.blobs.fetch(client, layer, {
         retries: options.retries ?? 3,
         signal: options.signal,
+        idleTimeoutMs,
         onProgress: (status, receivedBytes) => {
           const now = performance.now()
           if (status === "downloading" && now - lastEmit < 100) return

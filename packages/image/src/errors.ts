@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { KrunboxError } from "@krunbox/core"
+import { KrunboxError, TaggedError } from "@krunbox/core"
 
 /**
  * The reference string is not a valid image reference.
@@ -478,6 +478,7 @@ export type ImageError =
   | ImageStoreIoError
   | RootfsPreparationFailed
   | InvalidImageUser
+  | MetadataTooLarge
 
 const imageErrorTags = new Set<string>([
   "InvalidReference",
@@ -494,7 +495,8 @@ const imageErrorTags = new Set<string>([
   "ImageNotPulled",
   "ImageStoreIoError",
   "RootfsPreparationFailed",
-  "InvalidImageUser"
+  "InvalidImageUser",
+  "MetadataTooLarge"
 ])
 
 /**
@@ -505,3 +507,27 @@ const imageErrorTags = new Set<string>([
  */
 export const isImageError = (u: unknown): u is ImageError =>
   typeof u === "object" && u !== null && "_tag" in u && typeof u._tag === "string" && imageErrorTags.has(u._tag)
+
+/**
+ * A registry sent a manifest, index, image config or token response larger than krunbox reads
+ * (docs/images.md, "Limits"). It is refused while streaming, before anything is kept.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class MetadataTooLarge extends TaggedError("MetadataTooLarge")<{
+  readonly what: "manifest" | "image config" | "token response"
+  readonly url: string
+  readonly limitBytes: number
+  /** the size the registry or the manifest announced, when it announced one */
+  readonly announcedBytes: number | undefined
+}> {
+  override get message(): string {
+    const size =
+      this.announcedBytes !== undefined ? `${this.announcedBytes} bytes announced` : `more than ${this.limitBytes} bytes sent`
+    return `the ${this.what} at ${this.url} is larger than krunbox accepts (${size}; the limit is ${this.limitBytes} bytes)`
+  }
+  get hint(): string {
+    return `real images keep their ${this.what === "token response" ? "tokens" : "manifests and configs"} far below this limit (a few KiB): the registry or the image is broken or hostile; check the reference and the registry`
+  }
+}

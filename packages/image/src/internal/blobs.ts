@@ -27,6 +27,11 @@ export interface DownloadOptions {
   readonly retries: number
   readonly onProgress?: (status: BlobStatus, receivedBytes: number) => void
   readonly signal?: AbortSignal | undefined
+  /**
+   * A transfer (or the wait for its response) that receives nothing for this long is
+   * interrupted and, like a broken one, resumed while retries last
+   */
+  readonly idleTimeoutMs: number
 }
 
 const hexOf = (digest: string): string => {
@@ -191,13 +196,42 @@ export class BlobStore {
       return this.commit(partial, digest, hash.digest("hex"), source)
     }
 
+    // undici would wait 5 minutes for headers and 5 more between body chunks; a stalled
+    // registry is treated as a broken transfer after idleTimeoutMs instead
+    const idle = new AbortController()
+    const timer = setTimeout(() => idle.abort(), options.idleTimeoutMs)
+    const signal = options.signal === undefined ? idle.signal : AbortSignal.any([options.signal, idle.signal])
+    try {
+      return await this.transfer(client, descriptor, partial, options, { hash, offset, signal, touch: () => timer.refresh() })
+    } catch (error) {
+      if (idle.signal.aborted && options.signal?.aborted !== true) {
+        const received = fs.existsSync(partial) ? fs.statSync(partial).size : 0
+        throw new Interrupted(`the registry sent no data for ${options.idleTimeoutMs / 1000} s (${received} of ${expectedSize} bytes received)`)
+      }
+      throw error
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private async transfer(
+    client: RegistryClient,
+    descriptor: Descriptor,
+    partial: string,
+    options: DownloadOptions,
+    state: { readonly hash: ReturnType<typeof createHash>; readonly offset: number; readonly signal: AbortSignal; readonly touch: () => void }
+  ): Promise<void> {
+    const { digest, size: expectedSize } = descriptor
+    const { hash, offset } = state
+    const source = `${client.baseUrl}/blobs/${digest}`
     let response: Response
     try {
-      response = await client.getBlob(digest, offset, options.signal)
+      response = await client.getBlob(digest, offset, state.signal)
     } catch (error) {
       if (isImageError(error) && error._tag === "RegistryUnreachable") throw new Interrupted(error.detail, error)
       throw error
     }
+    state.touch()
     if (response.status === 416) {
       // the registry does not accept our range: start over
       await response.body?.cancel()
@@ -229,6 +263,7 @@ export class BlobStore {
       if (response.body === null) throw new Interrupted("empty response body")
       try {
         for await (const chunk of response.body as AsyncIterable<Uint8Array>) {
+          state.touch()
           if (received + chunk.length > expectedSize) {
             await handle.close()
             closed = true

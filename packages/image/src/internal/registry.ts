@@ -9,6 +9,7 @@ import {
   AuthFailed,
   DigestMismatch,
   ImageNotFound,
+  MetadataTooLarge,
   RegistryProtocolError,
   RegistryUnreachable
 } from "../errors.js"
@@ -32,7 +33,21 @@ const manifestAccept = [
   mediaTypes.dockerManifest
 ].join(", ")
 
-const maxManifestBytes = 4 * 1024 * 1024
+/**
+ * What krunbox reads of a registry's answers, at most (docs/images.md, "Limits"). Everything
+ * but layers is read into memory, so everything but layers is capped while it streams.
+ */
+export const limits = {
+  /** a manifest or index (containerd's limit too) */
+  manifestBytes: 4 * 1024 * 1024,
+  /** an image config, refused from its descriptor's size before the download starts */
+  configBytes: 8 * 1024 * 1024,
+  /** a bearer token response */
+  tokenBytes: 1024 * 1024,
+  /** an error body: only its start is kept for the message */
+  errorBodyBytes: 16 * 1024
+} as const
+
 const userAgent = "krunbox/0.1.0"
 
 export interface RegistryClientOptions {
@@ -73,17 +88,50 @@ const describeFetchError = (error: unknown): string => {
   return error.message
 }
 
+/**
+ * Reads a body up to `limit` bytes while it streams and stops there, whatever Content-Length
+ * says or does not say (a chunked body has none). `truncated` is set when there was more.
+ */
+export const readCapped = async (response: Response, limit: number): Promise<{ readonly bytes: Buffer; readonly truncated: boolean }> => {
+  if (response.body === null) return { bytes: Buffer.alloc(0), truncated: false }
+  const chunks: Array<Uint8Array> = []
+  let total = 0
+  const reader = response.body.getReader()
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) return { bytes: Buffer.concat(chunks), truncated: false }
+      if (total + value.length > limit) {
+        chunks.push(value.subarray(0, limit - total))
+        await reader.cancel().catch(() => undefined)
+        return { bytes: Buffer.concat(chunks), truncated: true }
+      }
+      chunks.push(value)
+      total += value.length
+    }
+  } finally {
+    reader.releaseLock()
+  }
+}
+
+const declaredLength = (response: Response): number | undefined => {
+  const header = response.headers.get("content-length")
+  const value = header === null ? Number.NaN : Number(header)
+  return Number.isSafeInteger(value) && value >= 0 ? value : undefined
+}
+
 const registryErrorDetail = async (response: Response): Promise<string> => {
-  const text = await response.text().catch(() => "")
+  const { bytes, truncated } = await readCapped(response, limits.errorBodyBytes).catch(() => ({ bytes: Buffer.alloc(0), truncated: false }))
+  const text = bytes.toString("utf8")
   try {
     const parsed = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> }
     if (Array.isArray(parsed.errors) && parsed.errors.length > 0) {
       return parsed.errors.map((e) => `${e.code ?? "ERROR"}: ${e.message ?? ""}`).join("; ")
     }
   } catch {
-    // not JSON: fall through
+    // not JSON (or cut off): fall through
   }
-  return `HTTP ${response.status}${text ? ` ${text.slice(0, 200).trim()}` : ""}`
+  return `HTTP ${response.status}${text ? ` ${text.slice(0, 200).trim()}${truncated || text.length > 200 ? "…" : ""}` : ""}`
 }
 
 export class RegistryClient {
@@ -106,6 +154,15 @@ export class RegistryClient {
     } catch (error) {
       if (error instanceof Error && error.name === "AbortError") throw error
       throw new RegistryUnreachable({ registry: this.ref.registry, url, detail: describeFetchError(error) })
+    }
+  }
+
+  /** {@link readCapped}, with a transfer that breaks off (or times out) reported as RegistryUnreachable. */
+  private async readBody(response: Response, limit: number, url: string): Promise<{ readonly bytes: Buffer; readonly truncated: boolean }> {
+    try {
+      return await readCapped(response, limit)
+    } catch (error) {
+      throw new RegistryUnreachable({ registry: this.ref.registry, url, detail: `the response broke off: ${describeFetchError(error)}` })
     }
   }
 
@@ -145,7 +202,16 @@ export class RegistryClient {
     if (!response.ok) {
       throw new RegistryProtocolError({ registry: this.ref.registry, url: url.toString(), detail: await registryErrorDetail(response) })
     }
-    const body = (await response.json().catch(() => ({}))) as { token?: unknown; access_token?: unknown }
+    const { bytes, truncated } = await this.readBody(response, limits.tokenBytes, url.toString())
+    if (truncated) {
+      throw new MetadataTooLarge({ what: "token response", url: url.toString(), limitBytes: limits.tokenBytes, announcedBytes: declaredLength(response) })
+    }
+    let body: { token?: unknown; access_token?: unknown } = {}
+    try {
+      body = JSON.parse(bytes.toString("utf8")) as typeof body
+    } catch {
+      // no token: reported below
+    }
     const token = typeof body.token === "string" ? body.token : typeof body.access_token === "string" ? body.access_token : undefined
     if (token === undefined || token === "") {
       throw new RegistryProtocolError({ registry: this.ref.registry, url: url.toString(), detail: "token response without a token" })
@@ -210,15 +276,13 @@ export class RegistryClient {
     if (!response.ok) {
       throw new RegistryProtocolError({ registry: this.ref.registry, url, detail: await registryErrorDetail(response) })
     }
-    const declaredLength = Number(response.headers.get("content-length") ?? "0")
-    if (declaredLength > maxManifestBytes) {
-      await response.body?.cancel()
-      throw new RegistryProtocolError({ registry: this.ref.registry, url, detail: `manifest of ${declaredLength} bytes exceeds ${maxManifestBytes}` })
+    const announced = declaredLength(response)
+    if (announced !== undefined && announced > limits.manifestBytes) {
+      await response.body?.cancel().catch(() => undefined)
+      throw new MetadataTooLarge({ what: "manifest", url, limitBytes: limits.manifestBytes, announcedBytes: announced })
     }
-    const bytes = Buffer.from(await response.arrayBuffer())
-    if (bytes.length > maxManifestBytes) {
-      throw new RegistryProtocolError({ registry: this.ref.registry, url, detail: `manifest exceeds ${maxManifestBytes} bytes` })
-    }
+    const { bytes, truncated } = await this.readBody(response, limits.manifestBytes, url)
+    if (truncated) throw new MetadataTooLarge({ what: "manifest", url, limitBytes: limits.manifestBytes, announcedBytes: undefined })
     const digest = `sha256:${createHash("sha256").update(bytes).digest("hex")}`
     const expected = tagOrDigest.startsWith("sha256:")
       ? tagOrDigest
