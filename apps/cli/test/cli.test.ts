@@ -95,6 +95,7 @@ describe("krunbox run", () => {
     [["run", "--memory", "0", "--", "true"], /MemoryIsZero/],
     [["run", "-v", "/definitely/not/here:/x", "--", "true"], /\/definitely\/not\/here/],
     [["run", "-e", "1BAD=x", "--", "true"], /1BAD/],
+    [["run", "-e", "KRUNBOX_MOUNTS=krunbox0:/etc", "--", "true"], /reserved: env\[0\]\.key = "KRUNBOX_MOUNTS".*\[ReservedEnvKey\]/],
     [["run", "--rlimit", "RLIMIT_BOGUS=1:2", "--", "true"], /RLIMIT_BOGUS/],
     [["run"], /no command to run/],
     [["frobnicate"], /unknown command: "frobnicate"/]

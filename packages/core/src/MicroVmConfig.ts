@@ -699,7 +699,9 @@ const KERNEL_PARAMETER_NAMES: ReadonlySet<string> = new Set([
   "tsi_hijack_unix"
 ])
 
-const isReservedEnvKey = (key: string): boolean => key.startsWith("KRUN_") || KERNEL_PARAMETER_NAMES.has(key)
+/** KRUN_* are libkrun's init's, KRUNBOX_* krunbox's own (the engine adds KRUNBOX_MOUNTS itself). */
+const isReservedEnvKey = (key: string): boolean =>
+  key.startsWith("KRUN_") || key.startsWith("KRUNBOX_") || KERNEL_PARAMETER_NAMES.has(key)
 
 const quotedValues = pure((config) => [
   ...config.args.flatMap((arg, index): ReadonlyArray<ConfigError> => {

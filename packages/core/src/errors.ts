@@ -430,7 +430,7 @@ export class ReservedEnvKey extends TaggedError("ReservedEnvKey")<{
     return `environment variable name is reserved: ${this.field} = ${show(this.key)}. ${this.hint}`
   }
   get hint(): string {
-    return "Rename it; KRUN_* names configure libkrun's guest init, and kernel parameter names (init, root, console, panic, ...) are taken by the guest kernel instead of reaching the workload."
+    return "Rename it; KRUN_* names configure libkrun's guest init, KRUNBOX_* names krunbox's own (KRUNBOX_MOUNTS, ...), and kernel parameter names (init, root, console, panic, ...) are taken by the guest kernel instead of reaching the workload."
   }
 }
 

@@ -97,11 +97,15 @@ const cases: ReadonlyArray<
   ]]],
   ["an env name reserved by libkrun", { env: [EnvPair.make("KRUN_INIT", "/bin/sh")] }, [[
     "ReservedEnvKey",
-    "environment variable name is reserved: env[0].key = \"KRUN_INIT\". Rename it; KRUN_* names configure libkrun's guest init, and kernel parameter names (init, root, console, panic, ...) are taken by the guest kernel instead of reaching the workload."
+    "environment variable name is reserved: env[0].key = \"KRUN_INIT\". Rename it; KRUN_* names configure libkrun's guest init, KRUNBOX_* names krunbox's own (KRUNBOX_MOUNTS, ...), and kernel parameter names (init, root, console, panic, ...) are taken by the guest kernel instead of reaching the workload."
+  ]]],
+  ["an env name krunbox uses itself (KRUNBOX_*)", { env: [EnvPair.make("KRUNBOX_MOUNTS", "krunbox0:/etc")] }, [[
+    "ReservedEnvKey",
+    "environment variable name is reserved: env[0].key = \"KRUNBOX_MOUNTS\". Rename it; KRUN_* names configure libkrun's guest init, KRUNBOX_* names krunbox's own (KRUNBOX_MOUNTS, ...), and kernel parameter names (init, root, console, panic, ...) are taken by the guest kernel instead of reaching the workload."
   ]]],
   ["an env name the guest kernel would take as its init= parameter", { env: [EnvPair.make("init", "/bin/sh")] }, [[
     "ReservedEnvKey",
-    "environment variable name is reserved: env[0].key = \"init\". Rename it; KRUN_* names configure libkrun's guest init, and kernel parameter names (init, root, console, panic, ...) are taken by the guest kernel instead of reaching the workload."
+    "environment variable name is reserved: env[0].key = \"init\". Rename it; KRUN_* names configure libkrun's guest init, KRUNBOX_* names krunbox's own (KRUNBOX_MOUNTS, ...), and kernel parameter names (init, root, console, panic, ...) are taken by the guest kernel instead of reaching the workload."
   ]]],
   ["an argument that is exactly --", { args: ["-c", "echo", "--", "x"] }, [[
     "DoubleDashArgument",
