@@ -22,7 +22,7 @@ import {
   UnsupportedOption
 } from "../src/index.js"
 import { probeBoot } from "../src/engine/bootProbe.js"
-import { launchLibkrun, type LibkrunOptions } from "../src/engine/libkrun.js"
+import { launchLibkrun, type LibkrunOptions, runnerEnvironment } from "../src/engine/libkrun.js"
 import { locateLibrary } from "../src/engine/libraries.js"
 import { HostChecks } from "@krunbox/runtime"
 import type { RunnerCall, RunnerMessage } from "../src/internal/runnerProtocol.js"
@@ -397,6 +397,42 @@ describe.skipIf(needs.skip)(needs.title("libkrun engine up to krun_start_enter")
     const error = await stopBeforeEnter(config).catch((e: unknown) => e)
     expect(error).toMatchObject({ _tag: "ConsoleOutputUnwritable", engine: "libkrun", code: "ENOENT" })
     expect(ownTempDirs()).toEqual([])
+  })
+
+  it("the runner gets a minimal, explicit environment: none of ours (NODE_OPTIONS, secrets) reaches it", async () => {
+    const saved = { NODE_OPTIONS: process.env["NODE_OPTIONS"], KRUNBOX_TEST_SECRET: process.env["KRUNBOX_TEST_SECRET"] }
+    // a preload that does not exist: a runner that inherited it would not even start
+    process.env["NODE_OPTIONS"] = "--require /nonexistent/krunbox-preload.cjs"
+    process.env["KRUNBOX_TEST_SECRET"] = "do-not-leak"
+    let environ = ""
+    try {
+      const seen: Array<string> = []
+      const session = await launchLibkrun(vm().execPath("/bin/true").build().config, { explicit: new Set(["rootfs"]) }, {
+        stopBeforeEnter: true,
+        holdMs: 30_000,
+        onRunnerMessage: (message) => seen.push(message.type)
+      })
+      session.stdout.resume()
+      session.stderr.resume()
+      while (!seen.includes("stopped") && !seen.includes("error")) {
+        if (await Promise.race([session.ended.then(() => true), new Promise((resolve) => setTimeout(() => resolve(false), 20))])) break
+      }
+      if (seen.includes("stopped")) environ = readFileSync(`/proc/${session.pid}/environ`, "utf8")
+      session.kill("SIGKILL")
+      const end = await session.ended
+      expect(end).toEqual({ _tag: "Signaled", signal: "SIGKILL" })
+    } finally {
+      for (const [key, value] of Object.entries(saved)) {
+        if (value === undefined) delete process.env[key]
+        else process.env[key] = value
+      }
+    }
+    const keys = environ.split("\0").filter((entry) => entry !== "").map((entry) => entry.slice(0, entry.indexOf("=")))
+    expect(keys.filter((key) => key !== "LD_LIBRARY_PATH")).toEqual(["PATH"])
+    expect(runnerEnvironment({ LD_LIBRARY_PATH: "/opt/krun/lib", NODE_OPTIONS: "--inspect", HOME: "/root" })).toEqual({
+      PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      LD_LIBRARY_PATH: "/opt/krun/lib"
+    })
   })
 
   it("the runner reports its footprint right before krun_start_enter", async () => {

@@ -104,6 +104,20 @@ export const runnerPath = (): string => {
   return found
 }
 
+const systemPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/**
+ * The runner's whole environment, explicit: a fixed PATH, and LD_LIBRARY_PATH when the user set
+ * one (libkrun dlopens libkrunfw by name). Nothing else of ours reaches it: NODE_OPTIONS would
+ * preload code into the VMM's process, and every value it needs comes in its request.
+ *
+ * @internal
+ */
+export const runnerEnvironment = (env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv => {
+  const libraryPath = env["LD_LIBRARY_PATH"]
+  return { PATH: systemPath, ...(libraryPath === undefined || libraryPath === "" ? {} : { LD_LIBRARY_PATH: libraryPath }) }
+}
+
 const parseLines = (stream: Readable, onLine: (line: string) => void): void => {
   stream.setEncoding("utf8")
   let buffer = ""
@@ -151,8 +165,9 @@ export const launchLibkrun = async (
     control = await listenControl(join(tempDir, "control.sock"))
     const request = runnerRequest(config, {
       parentPid: process.pid,
-      libkrunPath: options.libkrunPath ?? null,
-      libkrunfwPath: options.libkrunfwPath ?? null,
+      // found here, where the user's environment (KRUNBOX_LIBKRUN, ...) is read: the runner gets none
+      libkrunPath: locateLibrary("libkrun", options.libkrunPath) ?? options.libkrunPath ?? null,
+      libkrunfwPath: locateLibrary("libkrunfw", options.libkrunfwPath) ?? options.libkrunfwPath ?? null,
       root,
       overlayMountData: overlay?.mountData ?? null,
       controlSocket: control.path,
@@ -163,6 +178,7 @@ export const launchLibkrun = async (
     const argv = [...(overlay?.unshareArgv ?? []), process.execPath, runner]
     const child = spawn(argv[0] as string, argv.slice(1), {
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+      env: runnerEnvironment(),
       // its own process group: a terminal's Ctrl-C reaches only us, and we decide how the VM
       // stops; every signal the runner dies of is then one we sent or a crash (PDEATHSIG still
       // ties it to this process)
