@@ -19,6 +19,19 @@ import { constants } from "node:os"
 import { Effect, Result } from "effect"
 import { selectEngine } from "./engine/select.js"
 import { mountsEnvReserve } from "./engine/libkrunPlan.js"
+import {
+  arrayOf,
+  expectArgument,
+  isBigint,
+  isBoolean,
+  isFunction,
+  isNumber,
+  isObject,
+  isString,
+  literal,
+  oneOf,
+  shape
+} from "./internal/builderArguments.js"
 import { resolveDefaultRootfs } from "./internal/defaultRootfs.js"
 import { type ImageOptions, type ImagePlan, launchImageSession } from "./internal/imageRun.js"
 import { collect, type RunOptions, type RunResult, type SpawnOptions, type VmProcess, VmProcessImpl } from "./VmProcess.js"
@@ -40,6 +53,27 @@ export type EngineChoice = "auto" | "libkrun" | "gvisor"
  * @category models
  */
 export type { ImageOptions }
+
+const engineChoices: ReadonlyArray<EngineChoice> = ["auto", "libkrun", "gvisor"]
+
+const pathPair = shape({ host: isString, guest: isString })
+const portPair = shape({ host: isNumber, guest: isNumber })
+const envPair = shape({ key: isString, value: isString })
+const linuxRlimit = shape({ resource: isNumber, name: isString, soft: isBigint, hard: isBigint })
+const rootfsSource = oneOf(
+  isString,
+  shape({ _tag: literal("Native"), path: isString }),
+  shape({ _tag: literal("Overlayfs"), paths: arrayOf(isString) }),
+  shape({ _tag: literal("Image"), reference: isString })
+)
+const imageOptions = shape({
+  pull: literal("missing", "never", "always"),
+  insecure: isBoolean,
+  platform: isString,
+  onProgress: isFunction,
+  strategy: literal("auto", "overlay", "copy"),
+  store: isObject
+}, ["pull", "insecure", "platform", "onProgress", "strategy", "store"])
 
 // stands in for an image's rootfs (and its command) while build() validates the rest
 const placeholderRoot = "/"
@@ -94,6 +128,7 @@ export class MicroVmBuilder {
 
   /** libkrun's log level: 0..5 or `off`/`error`/`warn`/`info`/`debug`/`trace`. Default off. */
   logLevel(level: LogLevel.LogLevel | number | string): MicroVmBuilder {
+    expectArgument("logLevel", level, oneOf(isNumber, isString), "a number 0..5 or off/error/warn/info/debug/trace", '.logLevel("debug")')
     return this.#with({ logLevel: level })
   }
   /**
@@ -102,6 +137,7 @@ export class MicroVmBuilder {
    * {@link MicroVmBuilder.image}). Default: the runtime cache's rootfs.
    */
   rootfs(rootfs: Rootfs.Source | string): MicroVmBuilder {
+    expectArgument("rootfs", rootfs, rootfsSource, "a directory path, Rootfs.native(path), Rootfs.overlayfs([lower..., upper]) or Rootfs.image(ref)", '.rootfs("/srv/rootfs")')
     return this.#with({ rootfs: typeof rootfs === "string" ? Rootfs.native(rootfs) : rootfs })
   }
   /**
@@ -113,68 +149,86 @@ export class MicroVmBuilder {
    * The workload runs as root whatever the image's User (a notice on stderr says so).
    */
   image(reference: string, options?: ImageOptions): MicroVmBuilder {
+    expectArgument("image", reference, isString, "an image reference string", '.image("alpine:3.20")')
+    if (options !== undefined) expectArgument("image", options, imageOptions, "image options as its second argument", '.image("alpine:3.20", { pull: "always" })')
     return this.#with({ rootfs: Rootfs.image(reference), ...(options === undefined ? {} : { imageOptions: options }) })
   }
   /** How an image rootfs is pulled and prepared (ignored for directory rootfs). */
   imageOptions(options: ImageOptions): MicroVmBuilder {
+    expectArgument("imageOptions", options, imageOptions, "an object { pull?, insecure?, platform?, onProgress?, strategy?, store? }", '.imageOptions({ pull: "always" })')
     return this.#with({ imageOptions: options })
   }
   /** Default 1. */
   numVcpus(numVcpus: number): MicroVmBuilder {
+    expectArgument("numVcpus", numVcpus, isNumber, "a number", ".numVcpus(2)")
     return this.#with({ numVcpus })
   }
   /** Guest memory in MiB (default 1024); same as {@link memoryMib}. */
   ramMib(ramMib: number): MicroVmBuilder {
+    expectArgument("ramMib", ramMib, isNumber, "a number of MiB", ".ramMib(512)")
     return this.#with({ memoryMib: ramMib })
   }
   /** Guest memory in MiB (default 1024). */
   memoryMib(memoryMib: number): MicroVmBuilder {
+    expectArgument("memoryMib", memoryMib, isNumber, "a number of MiB", ".memoryMib(512)")
     return this.#with({ memoryMib })
   }
   /** Host directories shared into the guest: `"host:guest"`, `"path"` or `PathPair`s. */
   mappedDirs(mappedDirs: ReadonlyArray<string | PathPair.PathPair>): MicroVmBuilder {
+    expectArgument("mappedDirs", mappedDirs, arrayOf(oneOf(isString, pathPair)), 'an array of "host:guest" strings or { host, guest } pairs', '.mappedDirs(["./work:/work"])')
     return this.#with({ mappedDirs })
   }
   /** Host ports forwarded to guest ports: `"host:guest"`, a port number, or `PortPair`s. */
   portMap(portMap: ReadonlyArray<string | number | PortPair.PortPair>): MicroVmBuilder {
+    expectArgument("portMap", portMap, arrayOf(oneOf(isString, isNumber, portPair)), 'an array of "host:guest" strings, port numbers or { host, guest } pairs', '.portMap(["8080:80"])')
     return this.#with({ portMap })
   }
   /** Which addresses the guest may reach: `none` (default), `group`, `public`, `any`. */
   scope(scope: NetworkScope.NetworkScope | string): MicroVmBuilder {
+    expectArgument("scope", scope, isString, "a scope name: none, group, public or any", '.scope("any")')
     return this.#with({ scope })
   }
   ip(ip: string): MicroVmBuilder {
+    expectArgument("ip", ip, isString, "an IPv4 address string", '.ip("10.0.0.2")')
     return this.#with({ ip })
   }
   subnet(subnet: string): MicroVmBuilder {
+    expectArgument("subnet", subnet, isString, "a CIDR string", '.subnet("10.0.0.0/24")')
     return this.#with({ subnet })
   }
   /** `"RLIMIT_NOFILE=1024:2048"`, `"nofile=1024:unlimited"`, `"7=1024:2048"` or `LinuxRlimit`s. */
   rlimits(rlimits: ReadonlyArray<string | Rlimit.LinuxRlimit>): MicroVmBuilder {
+    expectArgument("rlimits", rlimits, arrayOf(oneOf(isString, linuxRlimit)), 'an array of "NAME=SOFT:HARD" strings or LinuxRlimit values', '.rlimits(["RLIMIT_NOFILE=1024:2048"])')
     return this.#with({ rlimits })
   }
   /** The workload's working directory in the guest. */
   workdirPath(workdirPath: string): MicroVmBuilder {
+    expectArgument("workdirPath", workdirPath, isString, "a guest path string", '.workdirPath("/tmp")')
     return this.#with({ workdirPath })
   }
   /** The program to run in the guest (required, except with an image that has an Entrypoint or Cmd). */
   execPath(execPath: string): MicroVmBuilder {
+    expectArgument("execPath", execPath, isString, "the guest program's path, a string", '.execPath("/bin/sh")')
     return this.#with({ execPath })
   }
   /** Its arguments, without argv[0]. */
   args(args: ReadonlyArray<string>): MicroVmBuilder {
+    expectArgument("args", args, arrayOf(isString), "an array of strings", '.args(["-c", "echo hi"])')
     return this.#with({ args })
   }
   /** `"KEY=VALUE"` strings or `EnvPair`s. */
   env(env: ReadonlyArray<string | EnvPair.EnvPair>): MicroVmBuilder {
+    expectArgument("env", env, arrayOf(oneOf(isString, envPair)), 'an array of "KEY=VALUE" strings or { key, value } pairs', '.env(["GREETING=hi"])')
     return this.#with({ env })
   }
   /** A host file that receives the guest console (the workload's stdout and stderr) instead of the streams. */
   consoleOutput(consoleOutput: string): MicroVmBuilder {
+    expectArgument("consoleOutput", consoleOutput, isString, "a host file path string", '.consoleOutput("/tmp/console.log")')
     return this.#with({ consoleOutput })
   }
   /** Default `"auto"`. */
   engine(engine: EngineChoice): MicroVmBuilder {
+    expectArgument("engine", engine, literal(...engineChoices), '"auto", "libkrun" or "gvisor"', '.engine("gvisor")')
     return this.#with({ engine })
   }
 

@@ -387,6 +387,36 @@ export class ConsoleOutputUnwritable extends KrunboxError {
 }
 
 /**
+ * A builder method was called with an argument of the wrong type or shape (from JavaScript, or
+ * past the types): `.args("hello")` instead of `.args(["hello"])`, `.engine("qemu")`. Thrown by the
+ * method itself, before anything runs. `method` names it, `value` is what it got, `expected` what
+ * it takes and the hint shows a correct call.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidBuilderArgument extends KrunboxError {
+  readonly _tag = "InvalidBuilderArgument" as const
+  readonly method: string
+  readonly value: unknown
+  readonly expected: string
+  readonly example: string
+  constructor(props: { readonly method: string; readonly value: unknown; readonly expected: string; readonly example: string; readonly problem?: string }) {
+    super(`.${props.method}() takes ${props.expected}, got ${showAny(props.value)}${props.problem === undefined ? "" : ` (${props.problem})`}`)
+    this.method = props.method
+    this.value = props.value
+    this.expected = props.expected
+    this.example = props.example
+  }
+  get hint(): string {
+    return `call it like ${this.example}`
+  }
+  static override isInstance(u: unknown): u is InvalidBuilderArgument {
+    return hasTag(u, "InvalidBuilderArgument")
+  }
+}
+
+/**
  * The longest `timeoutMs` a VM accepts: 365 days. Node's own timers stop at 2^31-1 ms (24.8 days);
  * krunbox chains them, so every duration up to this one is honoured.
  *
@@ -418,9 +448,16 @@ export class InvalidTimeout extends KrunboxError {
   }
 }
 
-/** Like {@link show}, for values JSON cannot write (NaN, Infinity, bigint, undefined). */
-const showAny = (value: unknown): string =>
-  typeof value === "number" || typeof value === "bigint" ? `${String(value)}${typeof value === "bigint" ? "n" : ""}` : show(value) ?? String(value)
+/** Like {@link show}, for any value: NaN, Infinity, bigints, undefined, functions, cycles. */
+const showAny = (value: unknown): string => {
+  if (typeof value === "number") return String(value)
+  if (typeof value === "bigint") return `${value}n`
+  if (typeof value === "function") return "a function"
+  if (typeof value === "symbol") return String(value)
+  if (value === undefined) return "undefined"
+  const text = show(value)
+  return text.length > 120 ? `${text.slice(0, 117)}...` : text
+}
 
 const show = (value: unknown): string => {
   try {

@@ -32,6 +32,7 @@ export {
   GuestBootFailed,
   GuestCrashed,
   ImageHasNoCommand,
+  InvalidBuilderArgument,
   InvalidTimeout,
   KrunboxError,
   KvmIsPvm,
