@@ -3,7 +3,8 @@
 // kvm:* trace events, whose guest RIPs can be decoded against libkrunfw's kernel image
 // (docs/boot-l1.md, "Guests that stop for good"). Run it in the L1 from the checkout:
 //   pnpm test:boot --exec 'N=12 CONC=1 node tooling/boot-l1/diagnostics/boots.mjs'
-// Environment: N, CONC, MEM (guest MiB, 256), LOG (libkrun log level, 0).
+// Environment: N, CONC, MEM (guest MiB, 256), LOG (libkrun log level, 0), CONSOLE=0 (pipes
+// instead of a console file per VM).
 import { execSync } from "node:child_process"
 import { readdirSync, readFileSync } from "node:fs"
 import { MicroVm } from "../../../packages/sdk/dist/index.js"
@@ -41,7 +42,8 @@ const one = async (k) => {
   const stuck = setInterval(() => dumpStuck(k), 90_000)
   let out
   try {
-    const r = await MicroVm.builder().engine("libkrun").execPath("/bin/sh").args(["-c", `exit ${k % 100}`]).memoryMib(Number(process.env.MEM ?? 256)).consoleOutput(`/tmp/stress-console-${k}.log`).logLevel(Number(process.env.LOG ?? 0)).build().run({ timeoutMs: 240000 })
+    const builder = MicroVm.builder().engine("libkrun").execPath("/bin/sh").args(["-c", `exit ${k % 100}`]).memoryMib(Number(process.env.MEM ?? 256)).logLevel(Number(process.env.LOG ?? 0))
+    const r = await (process.env.CONSOLE === "0" ? builder : builder.consoleOutput(`/tmp/stress-console-${k}.log`)).build().run({ timeoutMs: 240000 })
     out = r.status === k % 100 ? "ok" : `wrong status=${r.status} signal=${r.signal} timedOut=${r.timedOut}`
   } catch (e) { out = `error ${e._tag}: ${String(e.message).slice(0, 300)}`; console.log(`stress vm ${k} console tail:\n${String(e.consoleTail ?? '').slice(-1500)}`) }
   clearInterval(stuck)
