@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from "node:child_process"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { fileURLToPath } from "node:url"
@@ -57,6 +57,16 @@ describe("krunbox run", () => {
     expect(readFileSync(join(shared, "file"), "utf8")).toBe("result\n")
   })
 
+  it("-v HOST:GUEST:ro shares a folder the workload can read but not write", () => {
+    const shared = join(scratch, "read-only")
+    spawnSync("mkdir", ["-p", shared])
+    writeFileSync(join(shared, "given"), "host data\n")
+    const result = krunbox(["run", "-v", `${shared}:/in:ro`, "--", "sh", "-c", "cat /in/given; echo x > /in/new || exit 9"])
+    expect(result.stdout).toBe("host data\n")
+    expect(result.status).toBe(9)
+    expect(existsSync(join(shared, "new"))).toBe(false)
+  })
+
   it("streams output live, before the workload ends", async () => {
     const child = spawn(process.execPath, [bin, "run", "--", "sh", "-c", "echo first; sleep 3; echo second"], { stdio: ["ignore", "pipe", "pipe"] })
     const firstLine = await new Promise<number>((resolve) => {
@@ -95,6 +105,8 @@ describe("krunbox run", () => {
     [["run", "--memory", "0", "--", "true"], /MemoryIsZero/],
     [["run", "-v", "/definitely/not/here:/x", "--", "true"], /\/definitely\/not\/here/],
     [["run", "-e", "1BAD=x", "--", "true"], /1BAD/],
+    [["run", "-v", "/tmp:/data:readonly", "--", "true"], /invalid mount mode "readonly".*\[InvalidMountMode\]/],
+    [["run", "-v", "/tmp:/", "--", "true"], /cannot be mapped over the guest's root.*\[GuestPathIsRoot\]/],
     [["run", "-e", "KRUNBOX_MOUNTS=krunbox0:/etc", "--", "true"], /reserved: env\[0\]\.key = "KRUNBOX_MOUNTS".*\[ReservedEnvKey\]/],
     [["run", "--rlimit", "RLIMIT_BOGUS=1:2", "--", "true"], /RLIMIT_BOGUS/],
     [["run"], /no command to run/],

@@ -20,6 +20,7 @@ import {
   DuplicateHostPort,
   EmptyOverlayfs,
   GuestPathEscapesRoot,
+  GuestPathIsRoot,
   GuestPathNotAbsolute,
   HostPathDoesNotExist,
   HostPathNotADirectory,
@@ -385,7 +386,7 @@ const makeStructure = <Big extends Schema.Top>(big: Big) =>
     ]),
     numVcpus: Schema.Number,
     memoryMib: Schema.Number,
-    mappedDirs: Schema.Array(Schema.Struct({ host: Schema.String, guest: Schema.String })),
+    mappedDirs: Schema.Array(Schema.Struct({ host: Schema.String, guest: Schema.String, readOnly: Schema.optional(Schema.Literal(true)) })),
     portMap: Schema.Array(Schema.Struct({ host: Schema.Number, guest: Schema.Number })),
     scope: Schema.String,
     ip: Schema.UndefinedOr(Schema.String),
@@ -422,7 +423,7 @@ export interface Json {
   }
   readonly numVcpus: number
   readonly memoryMib: number
-  readonly mappedDirs: ReadonlyArray<{ readonly host: string; readonly guest: string }>
+  readonly mappedDirs: ReadonlyArray<{ readonly host: string; readonly guest: string; readonly readOnly?: true }>
   readonly portMap: ReadonlyArray<{ readonly host: number; readonly guest: number }>
   readonly scope: string
   readonly ip?: string
@@ -462,7 +463,7 @@ export const toJson = (config: MicroVmConfig): Json => {
       : { _tag: "Overlayfs", paths: [...config.rootfs.paths] },
     numVcpus: config.numVcpus,
     memoryMib: config.memoryMib,
-    mappedDirs: config.mappedDirs.map(({ guest, host }) => ({ host, guest })),
+    mappedDirs: config.mappedDirs.map(({ guest, host, readOnly }) => (readOnly === true ? { host, guest, readOnly } : { host, guest })),
     portMap: config.portMap.map(({ guest, host }) => ({ host, guest })),
     scope: config.scope,
     ...optional("ip"),
@@ -648,6 +649,7 @@ const guestPaths = pure((config) => {
     const result = normalizeAbsolute(guest)
     if (result._tag === "NotAbsolute") problems.push(new GuestPathNotAbsolute({ field, path: guest }))
     else if (result._tag === "EscapesRoot") problems.push(new GuestPathEscapesRoot({ field, path: guest }))
+    else if (result.path === "/") problems.push(new GuestPathIsRoot({ field, path: guest }))
     else normalized.push(result.path)
   }
   for (let i = 0; i < normalized.length; i++) {

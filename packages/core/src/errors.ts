@@ -664,6 +664,44 @@ export class InvalidPathPair extends TaggedError("InvalidPathPair")<{
 }
 
 /**
+ * A mapped directory's mode (what follows the guest path's `:`) is not `ro` or
+ * `rw`.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class InvalidMountMode extends TaggedError("InvalidMountMode")<{
+  readonly input: string
+  readonly mode: string
+}> {
+  override get message(): string {
+    return `invalid mount mode ${show(this.mode)} in ${show(this.input)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "End a mapping with :ro (read-only in the guest) or :rw (writable, the default), e.g. /srv/data:/data:ro; a guest path cannot contain \":\"."
+  }
+}
+
+/**
+ * A mapped directory's guest path is the guest's root `/`: it would replace the
+ * whole guest filesystem (its init, its shell) with a host directory.
+ *
+ * @since 0.1.0
+ * @category errors
+ */
+export class GuestPathIsRoot extends TaggedError("GuestPathIsRoot")<{
+  readonly field: FieldPath
+  readonly path: string
+}> {
+  override get message(): string {
+    return `a host directory cannot be mapped over the guest's root: ${this.field} = ${show(this.path)}. ${this.hint}`
+  }
+  get hint(): string {
+    return "Map it below the root (e.g. HOST:/data), or make it the rootfs instead (--rootfs HOST, .rootfs(HOST))."
+  }
+}
+
+/**
  * A port pair string that is not `host:guest` or a single port.
  *
  * @since 0.1.0
@@ -850,6 +888,7 @@ export class InvalidImageReference extends TaggedError("InvalidImageReference")<
  */
 export type ParseError =
   | InvalidPathPair
+  | InvalidMountMode
   | InvalidPortPair
   | InvalidEnvPair
   | InvalidRlimitFormat
@@ -884,6 +923,7 @@ export type ConfigError =
   | ConsoleOutputFolderMissing
   | GuestPathNotAbsolute
   | GuestPathEscapesRoot
+  | GuestPathIsRoot
   | TooManyMappedDirs
   | InvalidNumber
   | TooManyVCPUs
@@ -947,6 +987,7 @@ const configErrorTags: ReadonlySet<string> = new Set<ConfigErrorTag>([
   "ConsoleOutputFolderMissing",
   "GuestPathNotAbsolute",
   "GuestPathEscapesRoot",
+  "GuestPathIsRoot",
   "TooManyMappedDirs",
   "InvalidNumber",
   "TooManyVCPUs",
@@ -963,6 +1004,7 @@ const configErrorTags: ReadonlySet<string> = new Set<ConfigErrorTag>([
   "IpOutsideSubnet",
   "RlimitSoftExceedsHard",
   "InvalidPathPair",
+  "InvalidMountMode",
   "InvalidPortPair",
   "InvalidEnvPair",
   "InvalidRlimitFormat",

@@ -41,10 +41,23 @@ describe("PathPair", () => {
       assert.strictEqual(distinct.guest, "/container/data")
     }))
 
-  it.effect("splits at the first colon", () =>
+  it.effect("reads :ro and :rw after the guest path (the mode), and path:ro as the same path", () =>
     Effect.gen(function*() {
-      assert.deepStrictEqual(yield* PathPair.parse("/a:/b:c"), { host: "/a", guest: "/b:c" })
+      assert.deepStrictEqual(yield* PathPair.parse("/srv/data:/data:ro"), { host: "/srv/data", guest: "/data", readOnly: true })
+      assert.deepStrictEqual(yield* PathPair.parse("/srv/data:/data:rw"), { host: "/srv/data", guest: "/data" })
+      assert.deepStrictEqual(yield* PathPair.parse("/srv/data:ro"), { host: "/srv/data", guest: "/srv/data", readOnly: true })
+      assert.strictEqual(PathPair.format(PathPair.make("/a", "/b", true)), "/a:/b:ro")
     }))
+
+  it.effect.each([["/a:/b:c", "c"], ["/srv/data:/data:RO", "RO"], ["/a:/b:ro:rw:x", "x"], ["/a:/b:", ""]])(
+    "refuses %j: a guest path never silently ends in a mode it does not know (InvalidMountMode %j)",
+    ([input, mode]) =>
+      Effect.gen(function*() {
+        const error = yield* Effect.flip(PathPair.parse(input!))
+        assert.strictEqual(error._tag, "InvalidMountMode")
+        assert.deepStrictEqual({ input: error.input, mode: (error as { mode: string }).mode }, { input, mode })
+      })
+  )
 })
 
 describe("PortPair", () => {

@@ -46,7 +46,7 @@ const anyString = fc.oneof(
 
 describe("parsers never throw, and fail only with their own typed error", () => {
   const parsers: ReadonlyArray<readonly [string, (s: string) => Effect.Effect<unknown, { readonly _tag: string }>, ReadonlyArray<string>]> = [
-    ["PathPair.parse", PathPair.parse, ["InvalidPathPair"]],
+    ["PathPair.parse", PathPair.parse, ["InvalidPathPair", "InvalidMountMode"]],
     ["PortPair.parse", PortPair.parse, ["InvalidPortPair"]],
     ["EnvPair.parse", EnvPair.parse, ["InvalidEnvPair"]],
     ["Rlimit.parse", Rlimit.parse, ["InvalidRlimitFormat", "InvalidRlimitResource", "InvalidRlimitValue"]],
@@ -79,8 +79,8 @@ describe("parse ∘ format is the identity", () => {
   const hostPath = path.filter((s) => !s.includes(":"))
 
   it("PathPair", () => {
-    check(fc.property(hostPath, path, (host, guest) => {
-      const pair = PathPair.make(host, guest)
+    check(fc.property(hostPath, path, fc.boolean(), (host, guest, readOnly) => {
+      const pair = PathPair.make(host, guest, readOnly)
       assert.deepStrictEqual(run(PathPair.parse(PathPair.format(pair))), pair)
     }))
   })

@@ -22,6 +22,8 @@ export const examples: ReadonlyArray<ConfigError.ConfigError | ConfigError.Inval
   new E.NulCharacterInPath({ field: "mappedDirs[0].host", path: "/srv/data\0x" }),
   new E.ConsoleOutputIsADirectory({ path: "/srv/logs" }),
   new E.ConsoleOutputFolderMissing({ path: "/srv/nope/console.log", folder: "/srv/nope" }),
+  new E.GuestPathIsRoot({ field: "mappedDirs[0].guest", path: "/" }),
+  new E.InvalidMountMode({ input: "/srv/data:/data:readonly", mode: "readonly" }),
   new E.GuestPathNotAbsolute({ field: "mappedDirs[0].guest", path: "data" }),
   new E.GuestPathEscapesRoot({ field: "mappedDirs[0].guest", path: "/data/../.." }),
   new E.TooManyMappedDirs({ count: 7, max: 6 }),

@@ -201,6 +201,14 @@ const cases: ReadonlyArray<
     "NulCharacterInPath",
     "consoleOutput contains a NUL character, which cannot be passed to libkrun: \"/tmp/console\\u0000.log\". Remove it."
   ]]],
+  ["a host directory mapped over the guest's root", { mappedDirs: [{ host: "/srv/data", guest: "/" }] }, [[
+    "GuestPathIsRoot",
+    "a host directory cannot be mapped over the guest's root: mappedDirs[0].guest = \"/\". Map it below the root (e.g. HOST:/data), or make it the rootfs instead (--rootfs HOST, .rootfs(HOST))."
+  ]]],
+  ["a guest path that normalises to the root", { mappedDirs: [{ host: "/srv/data", guest: "/data/.." }] }, [[
+    "GuestPathIsRoot",
+    "a host directory cannot be mapped over the guest's root: mappedDirs[0].guest = \"/data/..\". Map it below the root (e.g. HOST:/data), or make it the rootfs instead (--rootfs HOST, .rootfs(HOST))."
+  ]]],
   ["a console output path that is a directory", { consoleOutput: "/srv/logs" }, [[
     "ConsoleOutputIsADirectory",
     "consoleOutput is a directory: \"/srv/logs\". Name a file for the guest console, e.g. \"/srv/logs/console.log\"."
@@ -275,10 +283,10 @@ describe("MicroVmConfig.validate: krunbox rules", () => {
       )
     }))
 
-  it.effect("reports a mapped / as conflicting with every other mapping", () =>
+  it.effect("reports a mapped / as GuestPathIsRoot, not also as conflicting with every other mapping", () =>
     Effect.gen(function*() {
       const mappedDirs = ["/", "/data"].map((guest) => ({ host: "/srv/data", guest }))
-      assert.deepStrictEqual(tags(yield* problems(config({ mappedDirs }))), ["ConflictingGuestPaths"])
+      assert.deepStrictEqual(tags(yield* problems(config({ mappedDirs }))), ["GuestPathIsRoot"])
     }))
 })
 

@@ -56,7 +56,7 @@ export type { ImageOptions }
 
 const engineChoices: ReadonlyArray<EngineChoice> = ["auto", "libkrun", "gvisor"]
 
-const pathPair = shape({ host: isString, guest: isString })
+const pathPair = shape({ host: isString, guest: isString, readOnly: isBoolean }, ["readOnly"])
 const portPair = shape({ host: isNumber, guest: isNumber })
 const envPair = shape({ key: isString, value: isString })
 const linuxRlimit = shape({ resource: isNumber, name: isString, soft: isBigint, hard: isBigint })

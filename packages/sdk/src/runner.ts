@@ -113,7 +113,8 @@ const configure = (krun: LibkrunLibrary, request: RunnerRequest, calls: Array<Ru
   call("krun_set_vm_config", [id, request.numVcpus, request.memoryMib], () => krun.setVmConfig(id, request.numVcpus, request.memoryMib))
   call("krun_set_root", [id, request.root], () => krun.setRoot(id, request.root))
   for (const fs of request.virtiofs) {
-    call("krun_add_virtiofs", [id, fs.tag, fs.hostPath], () => krun.addVirtiofs(id, fs.tag, fs.hostPath))
+    // virtiofs3 with no DAX window is what krun_add_virtiofs does, plus the read-only flag
+    call("krun_add_virtiofs3", [id, fs.tag, fs.hostPath, 0, fs.readOnly], () => krun.addVirtiofs3(id, fs.tag, fs.hostPath, 0, fs.readOnly))
   }
   // an explicit vsock device decides the network: TSI inet hijacking for scope any, none at all
   // for scope none (the control port below still works: it is not TSI)

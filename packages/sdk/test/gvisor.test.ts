@@ -107,6 +107,23 @@ describe.skipIf(needs.skip)(needs.title("gvisor engine"), () => {
       expect(readFileSync(join(shared, "from-guest.txt"), "utf8")).toBe("guest was here\n")
     })
 
+    it("a dir mapped :ro is readable but the workload cannot write through it; :rw can", async () => {
+      const shared = join(fixture.dir, "read-only")
+      mkdirSync(shared, { recursive: true })
+      writeFileSync(join(shared, "given.txt"), "from the host\n")
+      const writable = join(fixture.dir, "writable")
+      mkdirSync(writable, { recursive: true })
+      const result = await sh("cat /ro/given.txt; echo x > /ro/new.txt && echo WROTE; rm -f /ro/given.txt && echo REMOVED; echo y > /rw/new.txt")
+        .mappedDirs([`${shared}:/ro:ro`, `${writable}:/rw:rw`])
+        .build()
+        .run()
+      expect(result.stdout).toBe("from the host\n")
+      expect(result.stderr).toMatch(/read-only/i)
+      expect(existsSync(join(shared, "new.txt"))).toBe(false)
+      expect(readFileSync(join(shared, "given.txt"), "utf8")).toBe("from the host\n")
+      expect(readFileSync(join(writable, "new.txt"), "utf8")).toBe("y\n")
+    })
+
     it("writes the console to consoleOutput instead of the streams", async () => {
       const file = join(fixture.dir, "console.log")
       const result = await sh("echo to-console; echo err-console >&2").consoleOutput(file).build().run()

@@ -92,7 +92,7 @@ describe.skipIf(needs.skip)(needs.title("libkrun engine up to krun_start_enter")
       .numVcpus(2)
       .ramMib(512)
       .logLevel("off")
-      .mappedDirs([`${fixture.dir}:/work`, `${join(fixture.dir, "data")}:/data`])
+      .mappedDirs([`${fixture.dir}:/work`, `${join(fixture.dir, "data")}:/data:ro`])
       .scope("any")
       .portMap(["8080:80", "8443:443"])
       .rlimits(["RLIMIT_NOFILE=1024:2048", "nproc=100:unlimited"])
@@ -111,8 +111,8 @@ describe.skipIf(needs.skip)(needs.title("libkrun engine up to krun_start_enter")
       "krun_create_ctx",
       "krun_set_vm_config",
       "krun_set_root",
-      "krun_add_virtiofs",
-      "krun_add_virtiofs",
+      "krun_add_virtiofs3",
+      "krun_add_virtiofs3",
       "krun_disable_implicit_vsock",
       "krun_add_vsock",
       "krun_set_port_map",
@@ -127,8 +127,9 @@ describe.skipIf(needs.skip)(needs.title("libkrun engine up to krun_start_enter")
     expect(args("krun_set_log_level")).toEqual([0])
     expect(args("krun_set_vm_config")).toEqual([ctx, 2, 512])
     expect(args("krun_set_root")).toEqual([ctx, fixture.rootfs])
-    expect(args("krun_add_virtiofs", 0)).toEqual([ctx, "krunbox0", fixture.dir])
-    expect(args("krun_add_virtiofs", 1)).toEqual([ctx, "krunbox1", join(fixture.dir, "data")])
+    // -v HOST:GUEST:ro is libkrun's read_only flag: its virtio-fs server refuses the guest's writes
+    expect(args("krun_add_virtiofs3", 0)).toEqual([ctx, "krunbox0", fixture.dir, 0, false])
+    expect(args("krun_add_virtiofs3", 1)).toEqual([ctx, "krunbox1", join(fixture.dir, "data"), 0, true])
     expect(args("krun_add_vsock")).toEqual([ctx, 1])
     expect(args("krun_set_port_map")).toEqual([ctx, ["8080:80", "8443:443"]])
     expect(args("krun_add_vsock_port")[1]).toBe(1100)
@@ -591,6 +592,19 @@ describe.skipIf(hostKvm === "pvm" || boots.skip)(bootTitle, () => {
     const result = await sh("echo guest was here > /work/out.txt").mappedDirs([`${shared}:/work`]).build().run()
     expect(result.status).toBe(0)
     expect(readFileSync(join(shared, "out.txt"), "utf8")).toBe("guest was here\n")
+  })
+
+  it("a dir mapped :ro is readable but the guest cannot write through it (the VMM refuses)", async () => {
+    const shared = join(fixture.dir, "read-only")
+    mkdirSync(shared, { recursive: true })
+    writeFileSync(join(shared, "given.txt"), "from the host\n")
+    const result = await sh("cat /ro/given.txt; echo x > /ro/new.txt && echo WROTE; rm -f /ro/given.txt && echo REMOVED; true")
+      .mappedDirs([`${shared}:/ro:ro`])
+      .build()
+      .run()
+    expect(result.stdout).toBe("from the host\n")
+    expect(existsSync(join(shared, "new.txt"))).toBe(false)
+    expect(readFileSync(join(shared, "given.txt"), "utf8")).toBe("from the host\n")
   })
 
   it("scope none has no network interface but loopback", async () => {

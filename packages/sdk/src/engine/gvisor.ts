@@ -144,7 +144,7 @@ export const ociSpec = (config: VmConfig, rootPath: string, cgroupsPath: string 
         destination: pair.guest,
         type: "bind",
         source: resolve(pair.host),
-        options: ["rbind", "rw"]
+        options: ["rbind", pair.readOnly === true ? "ro" : "rw"]
       }))
     ],
     linux

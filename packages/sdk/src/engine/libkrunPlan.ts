@@ -84,7 +84,7 @@ export const runnerRequest = (config: VmConfig, inputs: PlanInputs): RunnerReque
     memoryMib: config.memoryMib,
     root: inputs.root,
     overlay: inputs.overlayMountData === null ? null : { mountData: inputs.overlayMountData },
-    virtiofs: config.mappedDirs.map((pair, index) => ({ tag: virtiofsTag(index), hostPath: resolve(pair.host) })),
+    virtiofs: config.mappedDirs.map((pair, index) => ({ tag: virtiofsTag(index), hostPath: resolve(pair.host), readOnly: pair.readOnly === true })),
     tsiFlags: config.scope === "any" ? TSI_HIJACK_INET : 0,
     // an empty list exposes no port; NULL (not calling) would expose every listening guest port
     portMap: config.scope === "any" ? config.portMap.map((pair) => `${pair.host}:${pair.guest}`) : null,

@@ -31,8 +31,11 @@ export interface RunnerRequest {
   readonly root: string
   /** Kernel overlay to mount on `root` first (the runner then runs in a private mount namespace). */
   readonly overlay: { readonly mountData: string } | null
-  /** `krun_add_virtiofs(tag, hostPath)`; the guest init mounts them from `KRUNBOX_MOUNTS`. */
-  readonly virtiofs: ReadonlyArray<{ readonly tag: string; readonly hostPath: string }>
+  /**
+   * `krun_add_virtiofs3(tag, hostPath, 0, readOnly)`: the VMM's virtio-fs server refuses every
+   * write to a read-only share; the guest init mounts them from `KRUNBOX_MOUNTS`.
+   */
+  readonly virtiofs: ReadonlyArray<{ readonly tag: string; readonly hostPath: string; readonly readOnly: boolean }>
   /** TSI flags for `krun_add_vsock`: 0 = no network (scope none), 1 = TSI inet (scope any). */
   readonly tsiFlags: number
   /** `krun_set_port_map` entries (`"host:guest"`); null = do not call it. */
