@@ -52,7 +52,7 @@ export { LibraryNotFound, type LibraryProbe, type LibrarySource } from "./errors
 export { LoggerAlreadyInitialized } from "./errors/LoggerAlreadyInitialized.js"
 export { StartEnterNotAllowed } from "./errors/StartEnterNotAllowed.js"
 export { SymbolNotAvailable } from "./errors/SymbolNotAvailable.js"
-export type { ArgumentSummary } from "./internal/TaggedError.js"
+export type { ArgumentSummary } from "./internal/convert.js"
 export type { VersionSource } from "./internal/version.js"
 
 import type { InvalidArgument } from "./errors/InvalidArgument.js"

@@ -5,10 +5,11 @@
  * and it takes over the process, so it cannot run in the user's process. This entry reads its
  * request on fd 3, ties its life to the parent (PR_SET_PDEATHSIG), applies the configuration to a
  * libkrun context in a fixed order, reports on fd 4 and enters the VM. A failure before that is
- * reported as structured JSON and ends the runner with 125.
+ * reported as structured JSON (a krunbox error's `toJSON()`) and ends the runner with 125.
  *
  * @internal
  */
+import { KrunboxError } from "@krunbox/core/KrunboxError"
 import { type ContextId, Libkrun, type LibkrunLibrary } from "@krunbox/ffi"
 import koffi from "koffi"
 import { readdirSync, readFileSync, writeSync } from "node:fs"
@@ -41,6 +42,7 @@ class StageFailed {
 }
 
 const describe = (error: unknown): Readonly<Record<string, unknown>> => {
+  if (KrunboxError.isInstance(error)) return error.toJSON()
   if (typeof error === "object" && error !== null) {
     const out: Record<string, unknown> = {}
     for (const [key, value] of Object.entries(error)) out[key] = typeof value === "bigint" ? value.toString() : value

@@ -1,6 +1,5 @@
-import { type ArgumentSummary, TaggedError, errorMarker, hasMarker } from "../internal/TaggedError.js"
-
-const marker = errorMarker("InvalidArgument")
+import { TaggedError } from "@krunbox/core/KrunboxError"
+import type { ArgumentSummary } from "../internal/convert.js"
 
 /**
  * A value was refused before reaching C, because C would silently misread it (an integer out of
@@ -10,8 +9,7 @@ const marker = errorMarker("InvalidArgument")
  * @since 0.1.0
  * @category errors
  */
-export class InvalidArgument extends TaggedError<"InvalidArgument"> {
-  readonly _tag = "InvalidArgument" as const
+export class InvalidArgument extends TaggedError("InvalidArgument")<{
   /** The C function the value was meant for. */
   readonly function: string
   /** The C parameter name, e.g. `"num_vcpus"`. */
@@ -20,36 +18,19 @@ export class InvalidArgument extends TaggedError<"InvalidArgument"> {
   /** What the parameter accepts. */
   readonly expected: string
   readonly hint: string
-
+}> {
   constructor(fields: {
     readonly function: string
     readonly argument: string
     readonly value: ArgumentSummary
     readonly expected: string
+    /** Defaults to "Pass <expected>." */
     readonly hint?: string
   }) {
-    const hint = fields.hint ?? `Pass ${fields.expected}.`
-    super(
-      `${fields.function}: argument ${fields.argument} = ${JSON.stringify(fields.value)} is invalid; expected ${fields.expected}. ${hint}`
-    )
-    this.function = fields.function
-    this.argument = fields.argument
-    this.value = fields.value
-    this.expected = fields.expected
-    this.hint = hint
+    super({ ...fields, hint: fields.hint ?? `Pass ${fields.expected}.` })
   }
 
-  override get name(): string {
-    return "InvalidArgument"
-  }
-
-  /**
-   * Whether `value` is an `InvalidArgument`, even one from another copy of this package.
-   *
-   * @since 0.1.0
-   */
-  static isInstance(value: unknown): value is InvalidArgument {
-    return hasMarker(value, marker)
+  override get message(): string {
+    return `${this.function}: argument ${this.argument} = ${JSON.stringify(this.value)} is invalid; expected ${this.expected}. ${this.hint}`
   }
 }
-Object.defineProperty(InvalidArgument.prototype, marker, { value: true })

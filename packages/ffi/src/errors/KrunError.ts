@@ -1,7 +1,6 @@
+import { TaggedError } from "@krunbox/core/KrunboxError"
 import type { LibkrunFunctionName } from "../Functions.js"
-import { type ArgumentSummary, TaggedError, errorMarker, hasMarker } from "../internal/TaggedError.js"
-
-const marker = errorMarker("KrunError")
+import type { ArgumentSummary } from "../internal/convert.js"
 
 /**
  * A libkrun function returned a negative errno.
@@ -9,8 +8,7 @@ const marker = errorMarker("KrunError")
  * @since 0.1.0
  * @category errors
  */
-export class KrunError extends TaggedError<"KrunError"> {
-  readonly _tag = "KrunError" as const
+export class KrunError extends TaggedError("KrunError")<{
   /** The C function that failed, e.g. `"krun_set_root"`. */
   readonly function: LibkrunFunctionName
   /** The raw return value (`-errno`). */
@@ -24,40 +22,9 @@ export class KrunError extends TaggedError<"KrunError"> {
   /** The arguments of the failed call, summarised. */
   readonly arguments: ReadonlyArray<ArgumentSummary>
   readonly hint: string
-
-  constructor(fields: {
-    readonly function: LibkrunFunctionName
-    readonly returnCode: number
-    readonly errno: number
-    readonly errnoName: string
-    readonly errnoMessage: string
-    readonly arguments: ReadonlyArray<ArgumentSummary>
-    readonly hint: string
-  }) {
-    super(
-      `${fields.function}(${fields.arguments.map((a) => JSON.stringify(a)).join(", ")}) failed with ` +
-        `${fields.errnoName} (${fields.errnoMessage}). ${fields.hint}`
-    )
-    this.function = fields.function
-    this.returnCode = fields.returnCode
-    this.errno = fields.errno
-    this.errnoName = fields.errnoName
-    this.errnoMessage = fields.errnoMessage
-    this.arguments = fields.arguments
-    this.hint = fields.hint
-  }
-
-  override get name(): string {
-    return "KrunError"
-  }
-
-  /**
-   * Whether `value` is a `KrunError`, even one from another copy of this package.
-   *
-   * @since 0.1.0
-   */
-  static isInstance(value: unknown): value is KrunError {
-    return hasMarker(value, marker)
+}> {
+  override get message(): string {
+    return `${this.function}(${this.arguments.map((a) => JSON.stringify(a)).join(", ")}) failed with ` +
+      `${this.errnoName} (${this.errnoMessage}). ${this.hint}`
   }
 }
-Object.defineProperty(KrunError.prototype, marker, { value: true })

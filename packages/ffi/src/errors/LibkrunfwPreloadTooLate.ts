@@ -1,6 +1,4 @@
-import { TaggedError, errorMarker, hasMarker } from "../internal/TaggedError.js"
-
-const marker = errorMarker("LibkrunfwPreloadTooLate")
+import { TaggedError } from "@krunbox/core/KrunboxError"
 
 /**
  * libkrunfw was requested after this libkrun already created a context. libkrun looks for
@@ -10,33 +8,15 @@ const marker = errorMarker("LibkrunfwPreloadTooLate")
  * @since 0.1.0
  * @category errors
  */
-export class LibkrunfwPreloadTooLate extends TaggedError<"LibkrunfwPreloadTooLate"> {
-  readonly _tag = "LibkrunfwPreloadTooLate" as const
+export class LibkrunfwPreloadTooLate extends TaggedError("LibkrunfwPreloadTooLate")<{
   readonly libkrunPath: string
-  readonly hint: string
+}> {
+  override get message(): string {
+    return `libkrunfw cannot be attached to ${this.libkrunPath}: a context was already created without it. ${this.hint}`
+  }
 
-  constructor(fields: { readonly libkrunPath: string }) {
-    const hint =
-      'Load with { libkrunfw: "required" } (the default) before the first createCtx, or do the work ' +
+  get hint(): string {
+    return 'Load with { libkrunfw: "required" } (the default) before the first createCtx, or do the work ' +
       "in a fresh process."
-    super(
-      `libkrunfw cannot be attached to ${fields.libkrunPath}: a context was already created without it. ${hint}`
-    )
-    this.libkrunPath = fields.libkrunPath
-    this.hint = hint
-  }
-
-  override get name(): string {
-    return "LibkrunfwPreloadTooLate"
-  }
-
-  /**
-   * Whether `value` is a `LibkrunfwPreloadTooLate`, even one from another copy of this package.
-   *
-   * @since 0.1.0
-   */
-  static isInstance(value: unknown): value is LibkrunfwPreloadTooLate {
-    return hasMarker(value, marker)
   }
 }
-Object.defineProperty(LibkrunfwPreloadTooLate.prototype, marker, { value: true })

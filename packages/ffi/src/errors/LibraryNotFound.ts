@@ -1,6 +1,4 @@
-import { TaggedError, errorMarker, hasMarker } from "../internal/TaggedError.js"
-
-const marker = errorMarker("LibraryNotFound")
+import { TaggedError } from "@krunbox/core/KrunboxError"
 
 /**
  * Where a candidate library path came from, in discovery order.
@@ -31,39 +29,17 @@ export interface LibraryProbe {
  * @since 0.1.0
  * @category errors
  */
-export class LibraryNotFound extends TaggedError<"LibraryNotFound"> {
-  readonly _tag = "LibraryNotFound" as const
+export class LibraryNotFound extends TaggedError("LibraryNotFound")<{
   readonly library: "libkrun" | "libkrunfw"
   /** Every candidate, in the order it was tried. */
   readonly probes: ReadonlyArray<LibraryProbe>
   readonly hint: string
-
-  constructor(fields: {
-    readonly library: "libkrun" | "libkrunfw"
-    readonly probes: ReadonlyArray<LibraryProbe>
-    readonly hint: string
-  }) {
-    const lines = fields.probes.map(
+}> {
+  override get message(): string {
+    const lines = this.probes.map(
       (probe) =>
         `  - ${probe.candidate} [${probe.source}]: ${probe.outcome}${probe.detail === undefined ? "" : ` (${probe.detail})`}`
     )
-    super(`${fields.library} not found. Probed:\n${lines.join("\n")}\n${fields.hint}`)
-    this.library = fields.library
-    this.probes = fields.probes
-    this.hint = fields.hint
-  }
-
-  override get name(): string {
-    return "LibraryNotFound"
-  }
-
-  /**
-   * Whether `value` is a `LibraryNotFound`, even one from another copy of this package.
-   *
-   * @since 0.1.0
-   */
-  static isInstance(value: unknown): value is LibraryNotFound {
-    return hasMarker(value, marker)
+    return `${this.library} not found. Probed:\n${lines.join("\n")}\n${this.hint}`
   }
 }
-Object.defineProperty(LibraryNotFound.prototype, marker, { value: true })

@@ -1,6 +1,4 @@
-import { TaggedError, errorMarker, hasMarker } from "../internal/TaggedError.js"
-
-const marker = errorMarker("LoggerAlreadyInitialized")
+import { TaggedError } from "@krunbox/core/KrunboxError"
 
 /**
  * A second call to `krun_set_log_level` / `krun_init_log` was refused: libkrun installs a
@@ -9,44 +7,20 @@ const marker = errorMarker("LoggerAlreadyInitialized")
  * @since 0.1.0
  * @category errors
  */
-export class LoggerAlreadyInitialized extends TaggedError<"LoggerAlreadyInitialized"> {
-  readonly _tag = "LoggerAlreadyInitialized" as const
+export class LoggerAlreadyInitialized extends TaggedError("LoggerAlreadyInitialized")<{
   /** The refused call. */
   readonly function: "krun_set_log_level" | "krun_init_log"
   /** The call that installed the logger earlier in this process. */
   readonly initializedBy: "krun_set_log_level" | "krun_init_log"
   readonly libraryPath: string
-  readonly hint: string
+}> {
+  override get message(): string {
+    return `${this.function} refused: ${this.initializedBy} already installed libkrun's logger in this process ` +
+      `(${this.libraryPath}); a second installation would abort the process. ${this.hint}`
+  }
 
-  constructor(fields: {
-    readonly function: "krun_set_log_level" | "krun_init_log"
-    readonly initializedBy: "krun_set_log_level" | "krun_init_log"
-    readonly libraryPath: string
-  }) {
-    const hint =
-      "libkrun's logger can be set once per process: configure logging once (the sdk runs one VM per " +
+  get hint(): string {
+    return "libkrun's logger can be set once per process: configure logging once (the sdk runs one VM per " +
       "child process, so each child can choose its own level)."
-    super(
-      `${fields.function} refused: ${fields.initializedBy} already installed libkrun's logger in this process ` +
-        `(${fields.libraryPath}); a second installation would abort the process. ${hint}`
-    )
-    this.function = fields.function
-    this.initializedBy = fields.initializedBy
-    this.libraryPath = fields.libraryPath
-    this.hint = hint
-  }
-
-  override get name(): string {
-    return "LoggerAlreadyInitialized"
-  }
-
-  /**
-   * Whether `value` is a `LoggerAlreadyInitialized`, even one from another copy of this package.
-   *
-   * @since 0.1.0
-   */
-  static isInstance(value: unknown): value is LoggerAlreadyInitialized {
-    return hasMarker(value, marker)
   }
 }
-Object.defineProperty(LoggerAlreadyInitialized.prototype, marker, { value: true })

@@ -1,6 +1,4 @@
-import { TaggedError, errorMarker, hasMarker } from "../internal/TaggedError.js"
-
-const marker = errorMarker("StartEnterNotAllowed")
+import { TaggedError } from "@krunbox/core/KrunboxError"
 
 /**
  * `krun_start_enter` was called without the explicit opt-in. It never returns on success: the
@@ -10,32 +8,17 @@ const marker = errorMarker("StartEnterNotAllowed")
  * @since 0.1.0
  * @category errors
  */
-export class StartEnterNotAllowed extends TaggedError<"StartEnterNotAllowed"> {
-  readonly _tag = "StartEnterNotAllowed" as const
-  readonly function = "krun_start_enter" as const
+export class StartEnterNotAllowed extends TaggedError("StartEnterNotAllowed")<{
   readonly contextId: number
-  readonly hint: string
+}> {
+  readonly function = "krun_start_enter" as const
 
-  constructor(fields: { readonly contextId: number }) {
-    const hint =
-      "Pass { iUnderstandThisEndsTheProcess: true } as the second argument, and only in a process " +
+  override get message(): string {
+    return `krun_start_enter(${this.contextId}) refused: it ends the calling process. ${this.hint}`
+  }
+
+  get hint(): string {
+    return "Pass { iUnderstandThisEndsTheProcess: true } as the second argument, and only in a process " +
       "whose sole purpose is to become the VM (e.g. the sdk's runner child)."
-    super(`krun_start_enter(${fields.contextId}) refused: it ends the calling process. ${hint}`)
-    this.contextId = fields.contextId
-    this.hint = hint
-  }
-
-  override get name(): string {
-    return "StartEnterNotAllowed"
-  }
-
-  /**
-   * Whether `value` is a `StartEnterNotAllowed`, even one from another copy of this package.
-   *
-   * @since 0.1.0
-   */
-  static isInstance(value: unknown): value is StartEnterNotAllowed {
-    return hasMarker(value, marker)
   }
 }
-Object.defineProperty(StartEnterNotAllowed.prototype, marker, { value: true })

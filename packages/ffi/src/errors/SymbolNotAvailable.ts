@@ -1,6 +1,4 @@
-import { TaggedError, errorMarker, hasMarker } from "../internal/TaggedError.js"
-
-const marker = errorMarker("SymbolNotAvailable")
+import { TaggedError } from "@krunbox/core/KrunboxError"
 
 /**
  * The loaded library does not export a declared function: it was built without the feature
@@ -9,8 +7,7 @@ const marker = errorMarker("SymbolNotAvailable")
  * @since 0.1.0
  * @category errors
  */
-export class SymbolNotAvailable extends TaggedError<"SymbolNotAvailable"> {
-  readonly _tag = "SymbolNotAvailable" as const
+export class SymbolNotAvailable extends TaggedError("SymbolNotAvailable")<{
   /** The C function, e.g. `"krun_set_tee_config_file"`. */
   readonly function: string
   readonly library: "libkrun" | "libkrunfw"
@@ -24,42 +21,9 @@ export class SymbolNotAvailable extends TaggedError<"SymbolNotAvailable"> {
   /** Why this library lacks it, as far as the bindings can tell. */
   readonly reason: string
   readonly hint: string
-
-  constructor(fields: {
-    readonly function: string
-    readonly library: "libkrun" | "libkrunfw"
-    readonly libraryPath: string
-    readonly libraryVersion: string | undefined
-    readonly since: string | undefined
-    readonly providedBy: string
-    readonly reason: string
-    readonly hint: string
-  }) {
-    super(
-      `${fields.function} is not exported by ${fields.library} at ${fields.libraryPath}` +
-        ` (version ${fields.libraryVersion ?? "unknown"}): it is provided by ${fields.providedBy}; ${fields.reason}. ${fields.hint}`
-    )
-    this.function = fields.function
-    this.library = fields.library
-    this.libraryPath = fields.libraryPath
-    this.libraryVersion = fields.libraryVersion
-    this.since = fields.since
-    this.providedBy = fields.providedBy
-    this.reason = fields.reason
-    this.hint = fields.hint
-  }
-
-  override get name(): string {
-    return "SymbolNotAvailable"
-  }
-
-  /**
-   * Whether `value` is a `SymbolNotAvailable`, even one from another copy of this package.
-   *
-   * @since 0.1.0
-   */
-  static isInstance(value: unknown): value is SymbolNotAvailable {
-    return hasMarker(value, marker)
+}> {
+  override get message(): string {
+    return `${this.function} is not exported by ${this.library} at ${this.libraryPath}` +
+      ` (version ${this.libraryVersion ?? "unknown"}): it is provided by ${this.providedBy}; ${this.reason}. ${this.hint}`
   }
 }
-Object.defineProperty(SymbolNotAvailable.prototype, marker, { value: true })

@@ -13,7 +13,6 @@
 import koffi from "koffi"
 import { KRUN_MAX_ARRAY_ENTRIES } from "../Constants.js"
 import { InvalidArgument } from "../errors/InvalidArgument.js"
-import type { ArgumentSummary } from "./TaggedError.js"
 
 /**
  * A C string argument: a JS string (sent as UTF-8) or raw bytes (sent as they are). Neither may
@@ -27,6 +26,14 @@ const hexPreview = (bytes: Uint8Array): string => {
 }
 
 const maxSummaryLength = 512
+
+/**
+ * A JSON-safe rendering of a value that crossed (or was about to cross) the C boundary.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export type ArgumentSummary = string | number | boolean | null | ReadonlyArray<ArgumentSummary>
 
 /** A JSON-safe rendering of an argument for error messages. */
 export const summarize = (value: unknown): ArgumentSummary => {
