@@ -6,7 +6,7 @@
  *
  * @since 0.1.0
  */
-import { KrunboxError, TaggedError } from "@krunbox/core"
+import { KrunboxError, TaggedError } from "@krunbox/core/KrunboxError"
 
 /**
  * The reference string is not a valid image reference.
@@ -14,23 +14,15 @@ import { KrunboxError, TaggedError } from "@krunbox/core"
  * @since 0.1.0
  * @category errors
  */
-export class InvalidReference extends KrunboxError {
-  readonly _tag = "InvalidReference" as const
+export class InvalidReference extends TaggedError("InvalidReference")<{
   readonly reference: string
   readonly reason: string
-  constructor(props: {
-    readonly reference: string
-    readonly reason: string
-  }) {
-    super(`invalid image reference ${JSON.stringify(props.reference)}: ${props.reason}`)
-    this.reference = props.reference
-    this.reason = props.reason
+}> {
+  override get message(): string {
+    return `invalid image reference ${JSON.stringify(this.reference)}: ${this.reason}`
   }
   get hint(): string {
     return "write it as [registry[:port]/]repository[:tag][@sha256:<64 hex>], e.g. alpine:3.20 or localhost:5000/busybox:latest"
-  }
-  static override isInstance(u: unknown): u is InvalidReference {
-    return KrunboxError.isInstance(u) && u._tag === "InvalidReference"
   }
 }
 
@@ -41,26 +33,16 @@ export class InvalidReference extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class ImageNotFound extends KrunboxError {
-  readonly _tag = "ImageNotFound" as const
+export class ImageNotFound extends TaggedError("ImageNotFound")<{
   readonly reference: string
   readonly registry: string
   readonly detail: string
-  constructor(props: {
-    readonly reference: string
-    readonly registry: string
-    readonly detail: string
-  }) {
-    super(`image ${props.reference} not found on ${props.registry}: ${props.detail}`)
-    this.reference = props.reference
-    this.registry = props.registry
-    this.detail = props.detail
+}> {
+  override get message(): string {
+    return `image ${this.reference} not found on ${this.registry}: ${this.detail}`
   }
   get hint(): string {
     return `check the repository name and tag (list local images with \`krunbox images\`); private repositories also answer "not found" without credentials`
-  }
-  static override isInstance(u: unknown): u is ImageNotFound {
-    return KrunboxError.isInstance(u) && u._tag === "ImageNotFound"
   }
 }
 
@@ -70,35 +52,21 @@ export class ImageNotFound extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class AuthFailed extends KrunboxError {
-  readonly _tag = "AuthFailed" as const
+export class AuthFailed extends TaggedError("AuthFailed")<{
   readonly registry: string
   readonly reference: string
   readonly status: number
   /** where the credentials came from, or undefined when none were sent */
   readonly credentialSource: string | undefined
   readonly detail: string
-  constructor(props: {
-    readonly registry: string
-    readonly reference: string
-    readonly status: number
-    readonly credentialSource: string | undefined
-    readonly detail: string
-  }) {
-    super(`authentication to ${props.registry} for ${props.reference} failed (HTTP ${props.status}): ${props.detail}`)
-    this.registry = props.registry
-    this.reference = props.reference
-    this.status = props.status
-    this.credentialSource = props.credentialSource
-    this.detail = props.detail
+}> {
+  override get message(): string {
+    return `authentication to ${this.registry} for ${this.reference} failed (HTTP ${this.status}): ${this.detail}`
   }
   get hint(): string {
     return this.credentialSource === undefined
       ? `the registry requires a login: add "${this.registry}": { "auth": base64("user:password") } under "auths" in ~/.docker/config.json (or run \`docker login ${this.registry}\`)`
       : `the credentials from ${this.credentialSource} were refused: update the "auth" entry for ${this.registry} there`
-  }
-  static override isInstance(u: unknown): u is AuthFailed {
-    return KrunboxError.isInstance(u) && u._tag === "AuthFailed"
   }
 }
 
@@ -108,26 +76,16 @@ export class AuthFailed extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class RegistryUnreachable extends KrunboxError {
-  readonly _tag = "RegistryUnreachable" as const
+export class RegistryUnreachable extends TaggedError("RegistryUnreachable")<{
   readonly registry: string
   readonly url: string
   readonly detail: string
-  constructor(props: {
-    readonly registry: string
-    readonly url: string
-    readonly detail: string
-  }) {
-    super(`registry ${props.registry} is unreachable (${props.url}): ${props.detail}`)
-    this.registry = props.registry
-    this.url = props.url
-    this.detail = props.detail
+}> {
+  override get message(): string {
+    return `registry ${this.registry} is unreachable (${this.url}): ${this.detail}`
   }
   get hint(): string {
     return `check that ${this.registry} is up and reachable from this host; for a plain-HTTP registry that is not on localhost pass { insecure: true } (CLI: --insecure)`
-  }
-  static override isInstance(u: unknown): u is RegistryUnreachable {
-    return KrunboxError.isInstance(u) && u._tag === "RegistryUnreachable"
   }
 }
 
@@ -138,26 +96,16 @@ export class RegistryUnreachable extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class RegistryProtocolError extends KrunboxError {
-  readonly _tag = "RegistryProtocolError" as const
+export class RegistryProtocolError extends TaggedError("RegistryProtocolError")<{
   readonly registry: string
   readonly url: string
   readonly detail: string
-  constructor(props: {
-    readonly registry: string
-    readonly url: string
-    readonly detail: string
-  }) {
-    super(`unexpected answer from ${props.registry} (${props.url}): ${props.detail}`)
-    this.registry = props.registry
-    this.url = props.url
-    this.detail = props.detail
+}> {
+  override get message(): string {
+    return `unexpected answer from ${this.registry} (${this.url}): ${this.detail}`
   }
   get hint(): string {
     return "the registry or the image is not OCI / Docker v2 (schema 2) compatible; re-push the image with a current tool (e.g. skopeo copy)"
-  }
-  static override isInstance(u: unknown): u is RegistryProtocolError {
-    return KrunboxError.isInstance(u) && u._tag === "RegistryProtocolError"
   }
 }
 
@@ -167,30 +115,18 @@ export class RegistryProtocolError extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class DigestMismatch extends KrunboxError {
-  readonly _tag = "DigestMismatch" as const
+export class DigestMismatch extends TaggedError("DigestMismatch")<{
   readonly expected: string
   readonly actual: string
   /** what was being verified: "blob", "manifest", "diff_id" */
   readonly what: string
   readonly source: string
-  constructor(props: {
-    readonly expected: string
-    readonly actual: string
-    readonly what: string
-    readonly source: string
-  }) {
-    super(`${props.what} from ${props.source} has digest ${props.actual}, expected ${props.expected}`)
-    this.expected = props.expected
-    this.actual = props.actual
-    this.what = props.what
-    this.source = props.source
+}> {
+  override get message(): string {
+    return `${this.what} from ${this.source} has digest ${this.actual}, expected ${this.expected}`
   }
   get hint(): string {
     return "the content was corrupted in the registry or in transit and has been discarded; pull again, and if it repeats re-push the image to the registry"
-  }
-  static override isInstance(u: unknown): u is DigestMismatch {
-    return KrunboxError.isInstance(u) && u._tag === "DigestMismatch"
   }
 }
 
@@ -200,29 +136,17 @@ export class DigestMismatch extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class TruncatedDownload extends KrunboxError {
-  readonly _tag = "TruncatedDownload" as const
+export class TruncatedDownload extends TaggedError("TruncatedDownload")<{
   readonly digest: string
   readonly expectedBytes: number
   readonly receivedBytes: number
   readonly detail: string
-  constructor(props: {
-    readonly digest: string
-    readonly expectedBytes: number
-    readonly receivedBytes: number
-    readonly detail: string
-  }) {
-    super(`download of ${props.digest} stopped after ${props.receivedBytes} of ${props.expectedBytes} bytes: ${props.detail}`)
-    this.digest = props.digest
-    this.expectedBytes = props.expectedBytes
-    this.receivedBytes = props.receivedBytes
-    this.detail = props.detail
+}> {
+  override get message(): string {
+    return `download of ${this.digest} stopped after ${this.receivedBytes} of ${this.expectedBytes} bytes: ${this.detail}`
   }
   get hint(): string {
     return "the connection dropped; pull again: the bytes already received are kept and the download resumes where it stopped"
-  }
-  static override isInstance(u: unknown): u is TruncatedDownload {
-    return KrunboxError.isInstance(u) && u._tag === "TruncatedDownload"
   }
 }
 
@@ -232,20 +156,13 @@ export class TruncatedDownload extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class NoMatchingPlatform extends KrunboxError {
-  readonly _tag = "NoMatchingPlatform" as const
+export class NoMatchingPlatform extends TaggedError("NoMatchingPlatform")<{
   readonly reference: string
   readonly wanted: string
   readonly available: ReadonlyArray<string>
-  constructor(props: {
-    readonly reference: string
-    readonly wanted: string
-    readonly available: ReadonlyArray<string>
-  }) {
-    super(`image ${props.reference} has no manifest for ${props.wanted} (available: ${props.available.join(", ") || "none"})`)
-    this.reference = props.reference
-    this.wanted = props.wanted
-    this.available = props.available
+}> {
+  override get message(): string {
+    return `image ${this.reference} has no manifest for ${this.wanted} (available: ${this.available.join(", ") || "none"})`
   }
   get hint(): string {
     return !/^[a-z0-9_.-]+\/[a-z0-9_.-]+(\/[a-z0-9_.-]+)?$/.test(this.wanted)
@@ -253,9 +170,6 @@ export class NoMatchingPlatform extends KrunboxError {
       : this.available.length === 0
       ? "the index lists no platforms at all; re-push the image with platform annotations"
       : `pick one of the available platforms with { platform: "${this.available[0]}" } (CLI: --platform), knowing that a foreign architecture cannot run on this host`
-  }
-  static override isInstance(u: unknown): u is NoMatchingPlatform {
-    return KrunboxError.isInstance(u) && u._tag === "NoMatchingPlatform"
   }
 }
 
@@ -265,23 +179,15 @@ export class NoMatchingPlatform extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class DiskFull extends KrunboxError {
-  readonly _tag = "DiskFull" as const
+export class DiskFull extends TaggedError("DiskFull")<{
   readonly path: string
   readonly operation: string
-  constructor(props: {
-    readonly path: string
-    readonly operation: string
-  }) {
-    super(`no space left on device while ${props.operation} ${props.path}`)
-    this.path = props.path
-    this.operation = props.operation
+}> {
+  override get message(): string {
+    return `no space left on device while ${this.operation} ${this.path}`
   }
   get hint(): string {
     return "free space on that file system (remove unused images with `krunbox rmi REF`) or point KRUNBOX_CACHE_DIR at a larger one"
-  }
-  static override isInstance(u: unknown): u is DiskFull {
-    return KrunboxError.isInstance(u) && u._tag === "DiskFull"
   }
 }
 
@@ -292,26 +198,16 @@ export class DiskFull extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class UnsafeArchiveEntry extends KrunboxError {
-  readonly _tag = "UnsafeArchiveEntry" as const
+export class UnsafeArchiveEntry extends TaggedError("UnsafeArchiveEntry")<{
   readonly layer: string
   readonly entry: string
   readonly reason: string
-  constructor(props: {
-    readonly layer: string
-    readonly entry: string
-    readonly reason: string
-  }) {
-    super(`layer ${props.layer} entry ${JSON.stringify(props.entry)} rejected: ${props.reason}`)
-    this.layer = props.layer
-    this.entry = props.entry
-    this.reason = props.reason
+}> {
+  override get message(): string {
+    return `layer ${this.layer} entry ${JSON.stringify(this.entry)} rejected: ${this.reason}`
   }
   get hint(): string {
     return "the layer is malformed or malicious and was not unpacked; rebuild the image from a trusted source"
-  }
-  static override isInstance(u: unknown): u is UnsafeArchiveEntry {
-    return KrunboxError.isInstance(u) && u._tag === "UnsafeArchiveEntry"
   }
 }
 
@@ -322,23 +218,15 @@ export class UnsafeArchiveEntry extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class CorruptLayer extends KrunboxError {
-  readonly _tag = "CorruptLayer" as const
+export class CorruptLayer extends TaggedError("CorruptLayer")<{
   readonly layer: string
   readonly detail: string
-  constructor(props: {
-    readonly layer: string
-    readonly detail: string
-  }) {
-    super(`layer ${props.layer} cannot be unpacked: ${props.detail}`)
-    this.layer = props.layer
-    this.detail = props.detail
+}> {
+  override get message(): string {
+    return `layer ${this.layer} cannot be unpacked: ${this.detail}`
   }
   get hint(): string {
     return "the cached layer is unusable; remove the image with `krunbox rmi REF` and pull it again"
-  }
-  static override isInstance(u: unknown): u is CorruptLayer {
-    return KrunboxError.isInstance(u) && u._tag === "CorruptLayer"
   }
 }
 
@@ -348,20 +236,14 @@ export class CorruptLayer extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class ImageNotPulled extends KrunboxError {
-  readonly _tag = "ImageNotPulled" as const
+export class ImageNotPulled extends TaggedError("ImageNotPulled")<{
   readonly reference: string
-  constructor(props: {
-    readonly reference: string
-  }) {
-    super(`image ${props.reference} is not in the local store`)
-    this.reference = props.reference
+}> {
+  override get message(): string {
+    return `image ${this.reference} is not in the local store`
   }
   get hint(): string {
     return `pull it first with \`krunbox pull ${this.reference}\` (or allow pulling with { pull: "missing" })`
-  }
-  static override isInstance(u: unknown): u is ImageNotPulled {
-    return KrunboxError.isInstance(u) && u._tag === "ImageNotPulled"
   }
 }
 
@@ -371,31 +253,19 @@ export class ImageNotPulled extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class ImageStoreIoError extends KrunboxError {
-  readonly _tag = "ImageStoreIoError" as const
+export class ImageStoreIoError extends TaggedError("ImageStoreIoError")<{
   readonly path: string
   readonly operation: string
   readonly code: string
   readonly detail: string
-  constructor(props: {
-    readonly path: string
-    readonly operation: string
-    readonly code: string
-    readonly detail: string
-  }) {
-    super(`${props.operation} ${props.path} failed (${props.code}): ${props.detail}`)
-    this.path = props.path
-    this.operation = props.operation
-    this.code = props.code
-    this.detail = props.detail
+}> {
+  override get message(): string {
+    return `${this.operation} ${this.path} failed (${this.code}): ${this.detail}`
   }
   get hint(): string {
     return this.code === "EACCES" || this.code === "EPERM"
       ? "the cache directory is not writable by this user; fix its permissions or set KRUNBOX_CACHE_DIR"
       : "check the cache directory (KRUNBOX_CACHE_DIR or ~/.cache/krunbox) and its file system"
-  }
-  static override isInstance(u: unknown): u is ImageStoreIoError {
-    return KrunboxError.isInstance(u) && u._tag === "ImageStoreIoError"
   }
 }
 
@@ -405,28 +275,18 @@ export class ImageStoreIoError extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class RootfsPreparationFailed extends KrunboxError {
-  readonly _tag = "RootfsPreparationFailed" as const
+export class RootfsPreparationFailed extends TaggedError("RootfsPreparationFailed")<{
   readonly strategy: string
   readonly path: string
   readonly detail: string
-  constructor(props: {
-    readonly strategy: string
-    readonly path: string
-    readonly detail: string
-  }) {
-    super(`preparing a ${props.strategy} rootfs at ${props.path} failed: ${props.detail}`)
-    this.strategy = props.strategy
-    this.path = props.path
-    this.detail = props.detail
+}> {
+  override get message(): string {
+    return `preparing a ${this.strategy} rootfs at ${this.path} failed: ${this.detail}`
   }
   get hint(): string {
     return this.strategy === "overlay"
       ? "overlay mounts need root and a kernel with overlayfs; use { strategy: \"copy\" } instead"
       : "check free space and permissions in the image cache directory"
-  }
-  static override isInstance(u: unknown): u is RootfsPreparationFailed {
-    return KrunboxError.isInstance(u) && u._tag === "RootfsPreparationFailed"
   }
 }
 
@@ -436,23 +296,15 @@ export class RootfsPreparationFailed extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class InvalidImageUser extends KrunboxError {
-  readonly _tag = "InvalidImageUser" as const
+export class InvalidImageUser extends TaggedError("InvalidImageUser")<{
   readonly user: string
   readonly reason: string
-  constructor(props: {
-    readonly user: string
-    readonly reason: string
-  }) {
-    super(`image user ${JSON.stringify(props.user)} cannot be resolved: ${props.reason}`)
-    this.user = props.user
-    this.reason = props.reason
+}> {
+  override get message(): string {
+    return `image user ${JSON.stringify(this.user)} cannot be resolved: ${this.reason}`
   }
   get hint(): string {
     return "run as a numeric uid[:gid] instead, or fix the image's /etc/passwd"
-  }
-  static override isInstance(u: unknown): u is InvalidImageUser {
-    return KrunboxError.isInstance(u) && u._tag === "InvalidImageUser"
   }
 }
 
@@ -505,8 +357,7 @@ const imageErrorTags = new Set<string>([
  * @since 0.1.0
  * @category guards
  */
-export const isImageError = (u: unknown): u is ImageError =>
-  typeof u === "object" && u !== null && "_tag" in u && typeof u._tag === "string" && imageErrorTags.has(u._tag)
+export const isImageError = (u: unknown): u is ImageError => KrunboxError.isInstance(u) && imageErrorTags.has(u._tag)
 
 /**
  * A registry sent a manifest, index, image config or token response larger than krunbox reads
