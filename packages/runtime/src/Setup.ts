@@ -15,7 +15,7 @@
  */
 import * as fs from "node:fs"
 import * as path from "node:path"
-import { Effect, Exit, Cause, Option } from "effect"
+import { Effect, Exit, Option } from "effect"
 import { cachePaths, type CachePaths, defaultCacheDir } from "./CachePaths.js"
 import { PrivateApt } from "./internal/apt.js"
 import { exists, withLock } from "./internal/files.js"
@@ -26,7 +26,6 @@ import type { ProgressListener, SetupProgress, SetupStep, StepContext } from "./
 import { ensureRootfs } from "./internal/rootfsStep.js"
 import { pruneSuperseded } from "./internal/prune.js"
 import { ensureRunsc } from "./internal/runscStep.js"
-import { KrunboxError } from "@krunbox/core"
 import * as Manifest from "./Manifest.js"
 import type { SetupError } from "./SetupError.js"
 
@@ -41,7 +40,7 @@ export type { SetupProgress, SetupStep, ProgressListener }
  */
 export type { RuntimeManifest, LibkrunEntry, LibkrunfwEntry, InitEntry, RootfsEntry, RunscEntry } from "./Manifest.js"
 /**
- * The typed errors setup fails with (each has `_tag` and `fix`).
+ * The typed errors setup fails with (each has `_tag`, and `fix`, which is also its `hint`).
  *
  * @since 0.1.0
  * @category errors
@@ -111,40 +110,13 @@ export const runEffect = (options: SetupOptions = {}): Effect.Effect<Manifest.Ru
 }
 
 /**
- * A setup failure as a thrown SDK error: `_tag` of the typed {@link SetupError} (also kept as
- * `error`, with all its fields), its message, and `hint` = the command that fixes it.
- *
- * @since 0.1.0
- * @category errors
- */
-export class SetupFailed extends KrunboxError {
-  readonly _tag: SetupError["_tag"]
-  readonly hint: string
-  readonly error: SetupError
-  constructor(error: SetupError) {
-    super(error.message, { cause: error })
-    this._tag = error._tag
-    this.hint = error.fix
-    this.error = error
-  }
-}
-
-const toPromise = async <A>(effect: Effect.Effect<A, SetupError>): Promise<A> => {
-  const exit = await Effect.runPromiseExit(effect)
-  if (Exit.isSuccess(exit)) return exit.value
-  const failure = Cause.findErrorOption(exit.cause)
-  if (Option.isSome(failure)) throw new SetupFailed(failure.value)
-  throw Cause.squash(exit.cause)
-}
-
-/**
  * Runs every setup step (each skipped when already done) and returns the manifest.
- * Rejects with {@link SetupFailed} (`_tag`, what is missing, `hint`: the fix).
+ * Rejects with the typed {@link SetupError} itself (`_tag`, what is missing, `hint`: the fix).
  *
  * @since 0.1.0
  * @category setup
  */
-export const run = (options: SetupOptions = {}): Promise<Manifest.RuntimeManifest> => toPromise(runEffect(options))
+export const run = (options: SetupOptions = {}): Promise<Manifest.RuntimeManifest> => Effect.runPromise(runEffect(options))
 
 /**
  * Why the cached runtime is not usable as it is (empty when it is).
@@ -176,13 +148,14 @@ export const staleReasons = (manifest: Manifest.RuntimeManifest, paths: CachePat
 }
 
 /**
- * Reads `runtime.json` (without running anything).
+ * Reads `runtime.json` (without running anything); rejects with `ManifestInvalid` when it is
+ * missing or malformed.
  *
  * @since 0.1.0
  * @category setup
  */
 export const load = (options: { readonly cacheDir?: string } = {}): Promise<Manifest.RuntimeManifest> =>
-  toPromise(Manifest.read(cachePaths(options.cacheDir ?? defaultCacheDir()).manifest))
+  Effect.runPromise(Manifest.read(cachePaths(options.cacheDir ?? defaultCacheDir()).manifest))
 
 /**
  * The cheap "already done?" check used on first need: returns the manifest when the cache is

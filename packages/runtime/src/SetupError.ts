@@ -1,10 +1,10 @@
 /**
  * Typed failures of `krunbox setup`: each names what is missing or broken, the offending value,
- * and the command that fixes it (`fix`).
+ * and the command that fixes it (`fix`, which is also the error's `hint`).
  *
  * @since 0.1.0
  */
-import { Data } from "effect"
+import { TaggedError } from "@krunbox/core/KrunboxError"
 
 /**
  * A program setup needs is not installed.
@@ -12,13 +12,16 @@ import { Data } from "effect"
  * @since 0.1.0
  * @category errors
  */
-export class ToolMissing extends Data.TaggedError("ToolMissing")<{
+export class ToolMissing extends TaggedError("ToolMissing")<{
   readonly tool: string
   readonly neededFor: string
   readonly fix: string
 }> {
   override get message(): string {
     return `${this.tool} is not installed (needed for ${this.neededFor}); fix: ${this.fix}`
+  }
+  get hint(): string {
+    return this.fix
   }
 }
 
@@ -28,7 +31,7 @@ export class ToolMissing extends Data.TaggedError("ToolMissing")<{
  * @since 0.1.0
  * @category errors
  */
-export class ToolTooOld extends Data.TaggedError("ToolTooOld")<{
+export class ToolTooOld extends TaggedError("ToolTooOld")<{
   readonly tool: string
   readonly found: string
   readonly required: string
@@ -36,6 +39,9 @@ export class ToolTooOld extends Data.TaggedError("ToolTooOld")<{
 }> {
   override get message(): string {
     return `${this.tool} ${this.found} is too old (need >= ${this.required}); fix: ${this.fix}`
+  }
+  get hint(): string {
+    return this.fix
   }
 }
 
@@ -45,7 +51,7 @@ export class ToolTooOld extends Data.TaggedError("ToolTooOld")<{
  * @since 0.1.0
  * @category errors
  */
-export class CommandFailed extends Data.TaggedError("CommandFailed")<{
+export class CommandFailed extends TaggedError("CommandFailed")<{
   readonly step: string
   readonly command: string
   readonly exitCode: number | null
@@ -57,6 +63,9 @@ export class CommandFailed extends Data.TaggedError("CommandFailed")<{
     const tail = this.outputTail.length > 0 ? `\n${this.outputTail}` : ""
     return `${this.step}: \`${this.command}\` ${code}; fix: ${this.fix}${tail}`
   }
+  get hint(): string {
+    return this.fix
+  }
 }
 
 /**
@@ -65,12 +74,15 @@ export class CommandFailed extends Data.TaggedError("CommandFailed")<{
  * @since 0.1.0
  * @category errors
  */
-export class InitSourcesMissing extends Data.TaggedError("InitSourcesMissing")<{
+export class InitSourcesMissing extends TaggedError("InitSourcesMissing")<{
   readonly searched: ReadonlyArray<string>
   readonly fix: string
 }> {
   override get message(): string {
     return `krunbox-init sources (native/krunbox-init/main.c) not found in: ${this.searched.join(", ")}; fix: ${this.fix}`
+  }
+  get hint(): string {
+    return this.fix
   }
 }
 
@@ -80,13 +92,16 @@ export class InitSourcesMissing extends Data.TaggedError("InitSourcesMissing")<{
  * @since 0.1.0
  * @category errors
  */
-export class DebianArchiveUnknown extends Data.TaggedError("DebianArchiveUnknown")<{
+export class DebianArchiveUnknown extends TaggedError("DebianArchiveUnknown")<{
   readonly searched: ReadonlyArray<string>
   readonly neededFor: string
   readonly fix: string
 }> {
   override get message(): string {
     return `no Debian archive found in ${this.searched.join(", ") || "(no apt sources)"} (needed for ${this.neededFor}); fix: ${this.fix}`
+  }
+  get hint(): string {
+    return this.fix
   }
 }
 
@@ -96,13 +111,16 @@ export class DebianArchiveUnknown extends Data.TaggedError("DebianArchiveUnknown
  * @since 0.1.0
  * @category errors
  */
-export class ArtifactInvalid extends Data.TaggedError("ArtifactInvalid")<{
+export class ArtifactInvalid extends TaggedError("ArtifactInvalid")<{
   readonly path: string
   readonly problem: string
   readonly fix: string
 }> {
   override get message(): string {
     return `${this.path}: ${this.problem}; fix: ${this.fix}`
+  }
+  get hint(): string {
+    return this.fix
   }
 }
 
@@ -112,7 +130,7 @@ export class ArtifactInvalid extends Data.TaggedError("ArtifactInvalid")<{
  * @since 0.1.0
  * @category errors
  */
-export class CacheIoError extends Data.TaggedError("CacheIoError")<{
+export class CacheIoError extends TaggedError("CacheIoError")<{
   readonly path: string
   readonly operation: string
   readonly reason: string
@@ -120,6 +138,9 @@ export class CacheIoError extends Data.TaggedError("CacheIoError")<{
 }> {
   override get message(): string {
     return `${this.operation} ${this.path}: ${this.reason}; fix: ${this.fix}`
+  }
+  get hint(): string {
+    return this.fix
   }
 }
 
@@ -129,13 +150,16 @@ export class CacheIoError extends Data.TaggedError("CacheIoError")<{
  * @since 0.1.0
  * @category errors
  */
-export class ManifestInvalid extends Data.TaggedError("ManifestInvalid")<{
+export class ManifestInvalid extends TaggedError("ManifestInvalid")<{
   readonly path: string
   readonly problem: string
   readonly fix: string
 }> {
   override get message(): string {
     return `${this.path}: ${this.problem}; fix: ${this.fix}`
+  }
+  get hint(): string {
+    return this.fix
   }
 }
 
@@ -145,12 +169,15 @@ export class ManifestInvalid extends Data.TaggedError("ManifestInvalid")<{
  * @since 0.1.0
  * @category errors
  */
-export class RunscMissing extends Data.TaggedError("RunscMissing")<{
+export class RunscMissing extends TaggedError("RunscMissing")<{
   readonly searched: ReadonlyArray<string>
   readonly fix: string
 }> {
   override get message(): string {
     return `runsc (gVisor) not found in ${this.searched.join(", ")}; fix: ${this.fix}`
+  }
+  get hint(): string {
+    return this.fix
   }
 }
 

@@ -3,7 +3,7 @@
  *
  * @since 0.1.0
  */
-import { KrunboxError } from "@krunbox/core"
+import { TaggedError } from "@krunbox/core/KrunboxError"
 
 /**
  * `/dev/kvm` is missing or this user cannot open it read/write.
@@ -11,27 +11,20 @@ import { KrunboxError } from "@krunbox/core"
  * @since 0.1.0
  * @category errors
  */
-export class KvmUnavailable extends KrunboxError {
-  readonly _tag = "KvmUnavailable" as const
+export class KvmUnavailable extends TaggedError("KvmUnavailable")<{
   readonly path: string
   readonly code: string
-  constructor(props: { readonly path: string; readonly code: string; readonly cause?: unknown }) {
-    super(
-      props.code === "ENOENT"
-        ? `${props.path} does not exist: this host has no KVM`
-        : `${props.path} is not readable and writable by this user (${props.code})`,
-      { cause: props.cause }
-    )
-    this.path = props.path
-    this.code = props.code
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return this.code === "ENOENT"
+      ? `${this.path} does not exist: this host has no KVM`
+      : `${this.path} is not readable and writable by this user (${this.code})`
   }
   get hint(): string {
     return this.code === "ENOENT"
       ? "load the kvm module (kvm_intel / kvm_amd), enable nested virtualisation for this VM, or use engine \"gvisor\""
       : `add this user to the group owning ${this.path} (often "kvm"), or use engine "gvisor"`
-  }
-  static override isInstance(u: unknown): u is KvmUnavailable {
-    return KrunboxError.isInstance(u) && u._tag === "KvmUnavailable"
   }
 }
 
@@ -41,19 +34,13 @@ export class KvmUnavailable extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class KvmIsPvm extends KrunboxError {
-  readonly _tag = "KvmIsPvm" as const
+export class KvmIsPvm extends TaggedError("KvmIsPvm")<{
   readonly module: string
-  constructor(props: { readonly module: string }) {
-    super(
-      "this host's /dev/kvm is PVM (kvm_pvm): it cannot boot standard guest kernels; use engine gvisor or run on a host with real KVM"
-    )
-    this.module = props.module
+}> {
+  override get message(): string {
+    return "this host's /dev/kvm is PVM (kvm_pvm): it cannot boot standard guest kernels; use engine gvisor or run on a host with real KVM"
   }
   get hint(): string {
     return "use engine \"gvisor\" (or \"auto\"), or run on a host with hardware KVM"
-  }
-  static override isInstance(u: unknown): u is KvmIsPvm {
-    return KrunboxError.isInstance(u) && u._tag === "KvmIsPvm"
   }
 }

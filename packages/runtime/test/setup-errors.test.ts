@@ -8,6 +8,7 @@ import * as path from "node:path"
 import { afterEach, describe, expect, it } from "vitest"
 import { KrunboxError } from "@krunbox/core"
 import * as Setup from "../src/Setup.js"
+import type { SetupError } from "../src/SetupError.js"
 
 const dirs: Array<string> = []
 const tempDir = (prefix: string) => {
@@ -27,11 +28,11 @@ const withEnv = async <A>(vars: Record<string, string>, body: () => Promise<A>):
     }
   }
 }
-const failure = async (promise: Promise<unknown>): Promise<Setup.SetupFailed> => {
+const failure = async (promise: Promise<unknown>): Promise<SetupError> => {
   try {
     await promise
   } catch (error) {
-    return error as Setup.SetupFailed
+    return error as SetupError
   }
   throw new Error("expected a rejection")
 }
@@ -46,7 +47,7 @@ describe("Setup failures", () => {
     const error = await failure(Setup.load({ cacheDir }))
     expect(KrunboxError.isInstance(error)).toBe(true)
     expect(error._tag).toBe("ManifestInvalid")
-    expect(error.error).toMatchObject({ _tag: "ManifestInvalid", path: path.join(cacheDir, "runtime.json") })
+    expect(error).toMatchObject({ _tag: "ManifestInvalid", path: path.join(cacheDir, "runtime.json") })
     expect(error.hint).toContain("krunbox setup")
     expect(error.toJSON()).toMatchObject({ _tag: "ManifestInvalid", hint: error.hint })
   })
@@ -66,7 +67,7 @@ describe("Setup failures", () => {
     const cacheDir = tempDir("krunbox-cache-")
     const error = await withEnv({ PATH: tempDir("krunbox-empty-path-") }, () => failure(Setup.run({ cacheDir })))
     expect(error._tag).toBe("ToolMissing")
-    expect(error.error).toMatchObject({ tool: "gcc", neededFor: "building the guest init" })
+    expect(error).toMatchObject({ tool: "gcc", neededFor: "building the guest init" })
     expect(error.hint).toBe("apt-get install -y gcc libc6-dev")
   })
 
