@@ -11,10 +11,11 @@
  * @since 0.1.0
  */
 
-import { KrunboxError } from "@krunbox/core"
+import { KrunboxError, TaggedError } from "@krunbox/core/KrunboxError"
 
 /**
- * The base of every krunbox error (moved to `@krunbox/core` so every package shares it).
+ * The one base of every krunbox error (`@krunbox/core`'s), re-exported so SDK users need one
+ * import for `KrunboxError.isInstance(u)`.
  *
  * @since 0.1.0
  * @category errors
@@ -37,27 +38,21 @@ export { KvmIsPvm, KvmUnavailable } from "@krunbox/runtime"
  */
 export type EngineName = "libkrun" | "gvisor"
 
-const hasTag = (u: unknown, tag: string): boolean =>
-  KrunboxError.isInstance(u) && u._tag === tag
-
 /**
  * The libkrun boot probe says microVMs do not boot on this host (engine "libkrun" was forced).
  *
  * @since 0.1.0
  * @category errors
  */
-export class MicroVmCannotBoot extends KrunboxError {
-  readonly _tag = "MicroVmCannotBoot" as const
+export class MicroVmCannotBoot extends TaggedError("MicroVmCannotBoot")<{
   readonly reason: string
-  constructor(props: { readonly reason: string; readonly cause?: unknown }) {
-    super(`microVMs cannot boot on this host: ${props.reason}`, { cause: props.cause })
-    this.reason = props.reason
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `microVMs cannot boot on this host: ${this.reason}`
   }
   get hint(): string {
     return "use engine \"gvisor\" or \"auto\"; `krunbox doctor` shows the full diagnosis"
-  }
-  static override isInstance(u: unknown): u is MicroVmCannotBoot {
-    return hasTag(u, "MicroVmCannotBoot")
   }
 }
 
@@ -67,22 +62,17 @@ export class MicroVmCannotBoot extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class EngineUnavailable extends KrunboxError {
-  readonly _tag = "EngineUnavailable" as const
+export class EngineUnavailable extends TaggedError("EngineUnavailable")<{
   readonly engine: EngineName
   readonly reason: string
   readonly fix: string
-  constructor(props: { readonly engine: EngineName; readonly reason: string; readonly fix: string; readonly cause?: unknown }) {
-    super(`engine ${props.engine} is unavailable: ${props.reason}`, { cause: props.cause })
-    this.engine = props.engine
-    this.reason = props.reason
-    this.fix = props.fix
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `engine ${this.engine} is unavailable: ${this.reason}`
   }
   get hint(): string {
     return this.fix
-  }
-  static override isInstance(u: unknown): u is EngineUnavailable {
-    return hasTag(u, "EngineUnavailable")
   }
 }
 
@@ -93,32 +83,18 @@ export class EngineUnavailable extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class UnsupportedOption extends KrunboxError {
-  readonly _tag = "UnsupportedOption" as const
+export class UnsupportedOption extends TaggedError("UnsupportedOption")<{
   readonly engine: EngineName
   readonly option: string
   readonly value: unknown
   readonly why: string
   readonly fix: string
-  constructor(props: {
-    readonly engine: EngineName
-    readonly option: string
-    readonly value: unknown
-    readonly why: string
-    readonly fix: string
-  }) {
-    super(`engine ${props.engine} cannot honour ${props.option}=${show(props.value)}: ${props.why}`)
-    this.engine = props.engine
-    this.option = props.option
-    this.value = props.value
-    this.why = props.why
-    this.fix = props.fix
+}> {
+  override get message(): string {
+    return `engine ${this.engine} cannot honour ${this.option}=${show(this.value)}: ${this.why}`
   }
   get hint(): string {
     return this.fix
-  }
-  static override isInstance(u: unknown): u is UnsupportedOption {
-    return hasTag(u, "UnsupportedOption")
   }
 }
 
@@ -128,20 +104,16 @@ export class UnsupportedOption extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class OverlayUnavailable extends KrunboxError {
-  readonly _tag = "OverlayUnavailable" as const
+export class OverlayUnavailable extends TaggedError("OverlayUnavailable")<{
   readonly paths: ReadonlyArray<string>
   readonly reason: string
-  constructor(props: { readonly paths: ReadonlyArray<string>; readonly reason: string; readonly cause?: unknown }) {
-    super(`cannot assemble the overlayfs rootfs [${props.paths.join(", ")}]: ${props.reason}`, { cause: props.cause })
-    this.paths = props.paths
-    this.reason = props.reason
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `cannot assemble the overlayfs rootfs [${this.paths.join(", ")}]: ${this.reason}`
   }
   get hint(): string {
     return "overlayfs rootfs needs root (CAP_SYS_ADMIN) for a kernel overlay mount in a private mount namespace; run as root, or pass a prepared directory with Rootfs.native"
-  }
-  static override isInstance(u: unknown): u is OverlayUnavailable {
-    return hasTag(u, "OverlayUnavailable")
   }
 }
 
@@ -151,20 +123,16 @@ export class OverlayUnavailable extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class DefaultRootfsUnavailable extends KrunboxError {
-  readonly _tag = "DefaultRootfsUnavailable" as const
+export class DefaultRootfsUnavailable extends TaggedError("DefaultRootfsUnavailable")<{
   readonly manifest: string
   readonly reason: string
-  constructor(props: { readonly manifest: string; readonly reason: string; readonly cause?: unknown }) {
-    super(`no rootfs given and no default rootfs in ${props.manifest}: ${props.reason}`, { cause: props.cause })
-    this.manifest = props.manifest
-    this.reason = props.reason
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `no rootfs given and no default rootfs in ${this.manifest}: ${this.reason}`
   }
   get hint(): string {
     return "run `krunbox setup` (or Setup.run()) once, or pass .rootfs(\"/path/to/rootfs\")"
-  }
-  static override isInstance(u: unknown): u is DefaultRootfsUnavailable {
-    return hasTag(u, "DefaultRootfsUnavailable")
   }
 }
 
@@ -175,29 +143,28 @@ export class DefaultRootfsUnavailable extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class PreBootFailure extends KrunboxError {
-  readonly _tag = "PreBootFailure" as const
+export class PreBootFailure extends TaggedError("PreBootFailure")<{
   readonly engine: EngineName
   readonly stage: string
   readonly failure: Readonly<Record<string, unknown>>
+  readonly cause?: unknown
+}> {
   constructor(props: {
     readonly engine: EngineName
     readonly stage: string
     readonly failure: Readonly<Record<string, unknown>>
+    /** Defaults to `failure`. */
     readonly cause?: unknown
   }) {
-    const inner = typeof props.failure["message"] === "string" ? props.failure["message"] : show(props.failure)
-    super(`${props.engine} failed before boot (${props.stage}): ${inner}`, { cause: props.cause ?? props.failure })
-    this.engine = props.engine
-    this.stage = props.stage
-    this.failure = props.failure
+    super({ ...props, cause: props.cause ?? props.failure })
+  }
+  override get message(): string {
+    const inner = typeof this.failure["message"] === "string" ? this.failure["message"] : show(this.failure)
+    return `${this.engine} failed before boot (${this.stage}): ${inner}`
   }
   get hint(): string {
     const inner = this.failure["hint"]
     return typeof inner === "string" ? inner : "check the configuration value named in the message; `krunbox doctor` checks the host"
-  }
-  static override isInstance(u: unknown): u is PreBootFailure {
-    return hasTag(u, "PreBootFailure")
   }
 }
 
@@ -210,33 +177,21 @@ export class PreBootFailure extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class EngineCrashed extends KrunboxError {
-  readonly _tag = "EngineCrashed" as const
+export class EngineCrashed extends TaggedError("EngineCrashed")<{
   readonly engine: EngineName
   readonly exitCode: number | null
   readonly signal: string | null
   readonly stderrTail: string
-  constructor(props: {
-    readonly engine: EngineName
-    readonly exitCode: number | null
-    readonly signal: string | null
-    readonly stderrTail: string
-    readonly cause?: unknown
-  }) {
-    const how = props.signal === null
-      ? `ended before the guest started (exit code ${props.exitCode})`
-      : `died of signal ${props.signal}, which krunbox did not send`
-    super(`the ${props.engine} engine process ${how}${props.stderrTail === "" ? "" : `: ${props.stderrTail.trim().split("\n").slice(-3).join(" | ")}`}`, { cause: props.cause })
-    this.engine = props.engine
-    this.exitCode = props.exitCode
-    this.signal = props.signal
-    this.stderrTail = props.stderrTail
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    const how = this.signal === null
+      ? `ended before the guest started (exit code ${this.exitCode})`
+      : `died of signal ${this.signal}, which krunbox did not send`
+    return `the ${this.engine} engine process ${how}${this.stderrTail === "" ? "" : `: ${lastLines(this.stderrTail)}`}`
   }
   get hint(): string {
     return "`krunbox doctor` checks the host; rerun with logLevel(5) for the engine's own log"
-  }
-  static override isInstance(u: unknown): u is EngineCrashed {
-    return hasTag(u, "EngineCrashed")
   }
 }
 
@@ -249,37 +204,22 @@ export class EngineCrashed extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class GuestCrashed extends KrunboxError {
-  readonly _tag = "GuestCrashed" as const
+export class GuestCrashed extends TaggedError("GuestCrashed")<{
   readonly engine: EngineName
   readonly exitCode: number | null
   readonly consoleTail: string
   readonly consoleOutput: string | null
-  constructor(props: {
-    readonly engine: EngineName
-    readonly exitCode: number | null
-    readonly consoleTail: string
-    readonly consoleOutput: string | null
-    readonly cause?: unknown
-  }) {
-    const tail = props.consoleTail.trim().split("\n").slice(-3).join(" | ")
-    super(
-      `the ${props.engine} guest ended without reporting its workload's status: the guest init sent \`ready\` but no \`exit\`, and the VMM exited with code ${props.exitCode} (the guest kernel crashed, triple-faulted or rebooted while the workload ran)${tail === "" ? "" : `: ${tail}`}`,
-      { cause: props.cause }
-    )
-    this.engine = props.engine
-    this.exitCode = props.exitCode
-    this.consoleTail = props.consoleTail
-    this.consoleOutput = props.consoleOutput
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    const tail = lastLines(this.consoleTail)
+    return `the ${this.engine} guest ended without reporting its workload's status: the guest init sent \`ready\` but no \`exit\`, and the VMM exited with code ${this.exitCode} (the guest kernel crashed, triple-faulted or rebooted while the workload ran)${tail === "" ? "" : `: ${tail}`}`
   }
   get hint(): string {
     const see = this.consoleOutput === null
       ? "rerun with `--console-output FILE` (consoleOutput(path)) and logLevel(5) to see the guest kernel's last messages"
       : `read the guest kernel's last messages in ${this.consoleOutput}; logLevel(5) adds the VMM's`
     return `${see}; a workload that reboots or powers off its guest ends it this way too`
-  }
-  static override isInstance(u: unknown): u is GuestCrashed {
-    return hasTag(u, "GuestCrashed")
   }
 }
 
@@ -294,31 +234,17 @@ export class GuestCrashed extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class GuestBootFailed extends KrunboxError {
-  readonly _tag = "GuestBootFailed" as const
+export class GuestBootFailed extends TaggedError("GuestBootFailed")<{
   readonly engine: EngineName
   readonly exitCode: number | null
   readonly consoleTail: string
   readonly consoleOutput: string | null
   readonly pvmHost: boolean
-  constructor(props: {
-    readonly engine: EngineName
-    readonly exitCode: number | null
-    readonly consoleTail: string
-    readonly consoleOutput: string | null
-    readonly pvmHost: boolean
-    readonly cause?: unknown
-  }) {
-    const tail = props.consoleTail.trim().split("\n").slice(-3).join(" | ")
-    super(
-      `the ${props.engine} guest never became ready: the VMM exited with code ${props.exitCode} before the guest init reported \`ready\` (the guest kernel died, rebooted or hung before userspace)${tail === "" ? "" : `: ${tail}`}`,
-      { cause: props.cause }
-    )
-    this.engine = props.engine
-    this.exitCode = props.exitCode
-    this.consoleTail = props.consoleTail
-    this.consoleOutput = props.consoleOutput
-    this.pvmHost = props.pvmHost
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    const tail = lastLines(this.consoleTail)
+    return `the ${this.engine} guest never became ready: the VMM exited with code ${this.exitCode} before the guest init reported \`ready\` (the guest kernel died, rebooted or hung before userspace)${tail === "" ? "" : `: ${tail}`}`
   }
   get hint(): string {
     if (this.pvmHost) {
@@ -329,9 +255,6 @@ export class GuestBootFailed extends KrunboxError {
       : `read the guest kernel's messages in ${this.consoleOutput}; logLevel(5) adds the VMM's`
     return `${see}; too little memory (ramMib) makes the kernel panic before userspace; \`krunbox doctor\` runs the boot probe`
   }
-  static override isInstance(u: unknown): u is GuestBootFailed {
-    return hasTag(u, "GuestBootFailed")
-  }
 }
 
 /**
@@ -341,18 +264,14 @@ export class GuestBootFailed extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class ImageHasNoCommand extends KrunboxError {
-  readonly _tag = "ImageHasNoCommand" as const
+export class ImageHasNoCommand extends TaggedError("ImageHasNoCommand")<{
   readonly reference: string
-  constructor(props: { readonly reference: string }) {
-    super(`image ${props.reference} defines no Entrypoint or Cmd, and no command was given`)
-    this.reference = props.reference
+}> {
+  override get message(): string {
+    return `image ${this.reference} defines no Entrypoint or Cmd, and no command was given`
   }
   get hint(): string {
     return `name the program: .execPath("/bin/sh") on the builder, or \`krunbox run ${this.reference} -- /bin/sh\``
-  }
-  static override isInstance(u: unknown): u is ImageHasNoCommand {
-    return hasTag(u, "ImageHasNoCommand")
   }
 }
 
@@ -365,24 +284,19 @@ export class ImageHasNoCommand extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class ConsoleOutputUnwritable extends KrunboxError {
-  readonly _tag = "ConsoleOutputUnwritable" as const
+export class ConsoleOutputUnwritable extends TaggedError("ConsoleOutputUnwritable")<{
   readonly engine: EngineName
   readonly path: string
   readonly code: string
-  constructor(props: { readonly engine: EngineName; readonly path: string; readonly code: string; readonly cause?: unknown }) {
-    super(`cannot write the console output file ${show(props.path)} (${props.code})`, { cause: props.cause })
-    this.engine = props.engine
-    this.path = props.path
-    this.code = props.code
+  readonly cause?: unknown
+}> {
+  override get message(): string {
+    return `cannot write the console output file ${show(this.path)} (${this.code})`
   }
   get hint(): string {
     if (this.code === "EISDIR") return "consoleOutput must name a file, not a directory, e.g. DIR/console.log"
     if (this.code === "ENOENT" || this.code === "ENOTDIR") return "create the file's folder first (mkdir -p), or name a file in an existing folder"
     return "name a file in a folder this process may write to"
-  }
-  static override isInstance(u: unknown): u is ConsoleOutputUnwritable {
-    return hasTag(u, "ConsoleOutputUnwritable")
   }
 }
 
@@ -395,24 +309,19 @@ export class ConsoleOutputUnwritable extends KrunboxError {
  * @since 0.1.0
  * @category errors
  */
-export class InvalidBuilderArgument extends KrunboxError {
-  readonly _tag = "InvalidBuilderArgument" as const
+export class InvalidBuilderArgument extends TaggedError("InvalidBuilderArgument")<{
   readonly method: string
   readonly value: unknown
   readonly expected: string
   readonly example: string
-  constructor(props: { readonly method: string; readonly value: unknown; readonly expected: string; readonly example: string; readonly problem?: string }) {
-    super(`.${props.method}() takes ${props.expected}, got ${showAny(props.value)}${props.problem === undefined ? "" : ` (${props.problem})`}`)
-    this.method = props.method
-    this.value = props.value
-    this.expected = props.expected
-    this.example = props.example
+  /** What exactly is wrong with the value, when `expected` alone does not say it. */
+  readonly problem?: string
+}> {
+  override get message(): string {
+    return `.${this.method}() takes ${this.expected}, got ${showAny(this.value)}${this.problem === undefined ? "" : ` (${this.problem})`}`
   }
   get hint(): string {
     return `call it like ${this.example}`
-  }
-  static override isInstance(u: unknown): u is InvalidBuilderArgument {
-    return hasTag(u, "InvalidBuilderArgument")
   }
 }
 
@@ -431,22 +340,23 @@ export const MAX_TIMEOUT_MS = 365 * 24 * 60 * 60 * 1000
  * @since 0.1.0
  * @category errors
  */
-export class InvalidTimeout extends KrunboxError {
-  readonly _tag = "InvalidTimeout" as const
+export class InvalidTimeout extends TaggedError("InvalidTimeout")<{
   readonly value: unknown
   readonly max: number
+}> {
   constructor(props: { readonly value: unknown }) {
-    super(`timeoutMs must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS} (365 days), got ${showAny(props.value)}`)
-    this.value = props.value
-    this.max = MAX_TIMEOUT_MS
+    super({ value: props.value, max: MAX_TIMEOUT_MS })
+  }
+  override get message(): string {
+    return `timeoutMs must be a number of milliseconds above 0 and at most ${MAX_TIMEOUT_MS} (365 days), got ${showAny(this.value)}`
   }
   get hint(): string {
     return `give timeoutMs a finite number of milliseconds from 1 to ${MAX_TIMEOUT_MS} (365 days), or leave it unset for no timeout`
   }
-  static override isInstance(u: unknown): u is InvalidTimeout {
-    return hasTag(u, "InvalidTimeout")
-  }
 }
+
+/** The last three lines of an engine's output, on one line. */
+const lastLines = (text: string): string => text.trim().split("\n").slice(-3).join(" | ")
 
 /** Like {@link show}, for any value: NaN, Infinity, bigints, undefined, functions, cycles. */
 const showAny = (value: unknown): string => {

@@ -1,4 +1,3 @@
-import type { ConfigError } from "@krunbox/core"
 import type { Readable } from "node:stream"
 import type { EngineName, KrunboxError } from "../errors.js"
 import type { VmConfig } from "../internal/config.js"
@@ -30,7 +29,7 @@ export type EngineEnd =
    * The VM never started: a typed pre-boot failure (core's InvalidMicroVmConfig when the
    * configuration resolved from an image does not validate).
    */
-  | { readonly _tag: "Failed"; readonly error: KrunboxError | ConfigError.InvalidMicroVmConfig }
+  | { readonly _tag: "Failed"; readonly error: KrunboxError }
 
 /**
  * One running VM as an engine sees it. Streams are always pipes (libkrun sets O_NONBLOCK on its

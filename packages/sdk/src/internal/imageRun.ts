@@ -5,7 +5,7 @@
  * config, and the engine runs it with a Native rootfs. The private directory is removed when the
  * run ends, whichever way it ends.
  */
-import { type ConfigError, type EnvPair, FileSystem, MicroVmConfig, Rootfs } from "@krunbox/core"
+import { type EnvPair, FileSystem, MicroVmConfig, Rootfs } from "@krunbox/core"
 import { Effect, Result } from "effect"
 import * as fs from "node:fs"
 import * as path from "node:path"
@@ -147,7 +147,7 @@ export const resolveRunConfig = (
   return validated.success
 }
 
-const asFailure = (error: unknown): KrunboxError | ConfigError.InvalidMicroVmConfig => error as KrunboxError
+const asFailure = (error: unknown): KrunboxError => error as KrunboxError
 
 /**
  * An engine session for an image run. It exists at once, so that kill(), a timeout or an abort
