@@ -47,14 +47,8 @@ export abstract class KrunboxError extends Data.Error<{}> {
   /** What to do about it. */
   abstract readonly hint: string
 
-  constructor(fields?: Readonly<Record<string, unknown>> | string, options?: { readonly cause?: unknown }) {
+  constructor(fields?: Readonly<Record<string, unknown>>) {
     super()
-    // transitional: hand-made subclasses still pass (message, { cause })
-    if (typeof fields === "string") {
-      Object.defineProperty(this, "message", { value: fields, writable: true, configurable: true })
-      if (options?.cause !== undefined) Object.defineProperty(this, "cause", { value: options.cause, writable: true, configurable: true })
-      return
-    }
     if (fields === undefined) return
     for (const key of Object.keys(fields)) {
       const value = fields[key]
