@@ -1,47 +1,51 @@
+import { KrunboxError } from "@krunbox/core/KrunboxError"
+
 /** Exit status for krunbox's own failures (Docker's convention). */
 export const KRUNBOX_FAILURE = 125
-
-interface Tagged {
-  readonly _tag?: string
-  readonly message?: string
-  readonly hint?: unknown
-  readonly problems?: ReadonlyArray<Tagged>
-  readonly cause?: unknown
-}
 
 interface Problem {
   readonly _tag: string
   readonly message: string
 }
 
-const describe = (error: unknown): { tag: string; message: string; hint: string | undefined; problems: ReadonlyArray<Problem> } => {
-  const tagged = (typeof error === "object" && error !== null ? error : { message: String(error) }) as Tagged
-  const problems = (tagged.problems ?? (hasProblems(tagged.cause) ? tagged.cause.problems : [])).map((p) => ({
-    _tag: p._tag ?? "Error",
-    message: p.message ?? String(p)
-  }))
-  const message = tagged.message ?? String(error)
-  // SDK errors keep the fix in `hint`; errors whose message already ends with it are not repeated
-  const hint = typeof tagged.hint === "string" && tagged.hint !== "" && !message.includes(tagged.hint) ? tagged.hint : undefined
-  return { tag: tagged._tag ?? "Error", message, hint, problems }
-}
+/**
+ * A failure's JSON form: a krunbox error's own `toJSON()` (its fields, `hint`, `cause`); anything
+ * else can only be a bug in krunbox, shown by its name and text.
+ */
+export const errorJson = (error: unknown): Record<string, unknown> =>
+  KrunboxError.isInstance(error)
+    ? error.toJSON()
+    : { _tag: error instanceof Error ? error.name : "Error", message: error instanceof Error ? error.message : String(error) }
 
-const hasProblems = (value: unknown): value is { problems: ReadonlyArray<Tagged> } =>
-  typeof value === "object" && value !== null && Array.isArray((value as Tagged).problems)
+// InvalidMicroVmConfig lists its problems; an image run's late validation failure is its cause
+const problemsOf = (error: unknown): ReadonlyArray<Problem> => {
+  for (const candidate of [error, KrunboxError.isInstance(error) ? error.cause : undefined]) {
+    if (KrunboxError.isInstance(candidate) && "problems" in candidate && Array.isArray(candidate.problems)) {
+      return (candidate.problems as ReadonlyArray<KrunboxError>).map(({ _tag, message }) => ({ _tag, message }))
+    }
+  }
+  return []
+}
 
 /**
  * Prints a failure as the user should see it (one line per problem: tag and message, which names
  * the value and the fix) or, with --json, as one JSON document; returns 125.
  */
 export const reportFailure = (error: unknown, json: boolean): number => {
-  const { tag, message, hint, problems } = describe(error)
+  const problems = problemsOf(error)
   if (json) {
-    process.stdout.write(`${JSON.stringify({ error: { _tag: tag, message, ...(hint === undefined ? {} : { hint }), problems } })}\n`)
-  } else if (problems.length > 0) {
-    for (const problem of problems) process.stderr.write(`krunbox: ${problem.message} [${problem._tag}]\n`)
-  } else {
-    process.stderr.write(`krunbox: ${message} [${tag}]\n`)
-    if (hint !== undefined) process.stderr.write(`krunbox: hint: ${hint}\n`)
+    // an InvalidMicroVmConfig's own JSON lists its problems in full
+    process.stdout.write(`${JSON.stringify({ error: { problems, ...errorJson(error) } })}\n`)
+    return KRUNBOX_FAILURE
   }
+  if (problems.length > 0) {
+    for (const problem of problems) process.stderr.write(`krunbox: ${problem.message} [${problem._tag}]\n`)
+    return KRUNBOX_FAILURE
+  }
+  const { _tag, message } = errorJson(error) as { readonly _tag: string; readonly message: string }
+  process.stderr.write(`krunbox: ${message} [${_tag}]\n`)
+  // errors whose message already ends with the fix do not repeat it
+  const hint = KrunboxError.isInstance(error) ? error.hint : ""
+  if (hint !== "" && !message.includes(hint)) process.stderr.write(`krunbox: hint: ${hint}\n`)
   return KRUNBOX_FAILURE
 }

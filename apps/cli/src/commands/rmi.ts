@@ -3,7 +3,7 @@ import { has } from "../cli/Parser.js"
 import type { Parsed } from "../cli/Parser.js"
 import { UsageError } from "../cli/UsageError.js"
 import { formatBytes } from "./pull.js"
-import { KRUNBOX_FAILURE, reportFailure } from "./report.js"
+import { errorJson, KRUNBOX_FAILURE, reportFailure } from "./report.js"
 
 /**
  * `krunbox rmi REF...`: removes each image (and the blobs no other image uses). Like `docker rmi`,
@@ -26,7 +26,7 @@ export const rmiCommand = async (parsed: Parsed): Promise<number> => {
       }
     } catch (error) {
       failed = true
-      if (json) results.push({ reference, error: { _tag: (error as { _tag?: string })._tag ?? "Error", message: (error as Error).message, hint: (error as { hint?: string }).hint } })
+      if (json) results.push({ reference, error: errorJson(error) })
       else reportFailure(error, false)
     }
   }
