@@ -105,6 +105,8 @@ describe("krunbox run", () => {
     [["run", "--memory", "0", "--", "true"], /MemoryIsZero/],
     [["run", "-v", "/definitely/not/here:/x", "--", "true"], /\/definitely\/not\/here/],
     [["run", "-e", "1BAD=x", "--", "true"], /1BAD/],
+    [["run", "--pids-limit", "many", "--", "true"], /--pids-limit must be a whole number: "many"/],
+    [["run", "--pids-limit", "0", "--", "true"], /pidsLimit must be a whole number from 1 to 4194304, got 0.*\[InvalidNumber\]/],
     [["run", "-v", "/tmp:/data:readonly", "--", "true"], /invalid mount mode "readonly".*\[InvalidMountMode\]/],
     [["run", "-v", "/tmp:/", "--", "true"], /cannot be mapped over the guest's root.*\[GuestPathIsRoot\]/],
     [["run", "-e", "KRUNBOX_MOUNTS=krunbox0:/etc", "--", "true"], /reserved: env\[0\]\.key = "KRUNBOX_MOUNTS".*\[ReservedEnvKey\]/],

@@ -84,6 +84,11 @@ export interface MicroVmConfig {
   readonly numVcpus: number
   /** Default 1024. */
   readonly memoryMib: number
+  /**
+   * The most processes and threads the workload may have at once (default
+   * {@link DEFAULT_PIDS_LIMIT}): a fork bomb stops there instead of exhausting the host.
+   */
+  readonly pidsLimit: number
   /** Host directories shared into the guest with virtio-fs. */
   readonly mappedDirs: ReadonlyArray<PathPair>
   /** Host ports forwarded to guest ports. */
@@ -118,6 +123,7 @@ export interface Input {
   readonly logLevel?: LogLevel | undefined
   readonly numVcpus?: number | undefined
   readonly memoryMib?: number | undefined
+  readonly pidsLimit?: number | undefined
   readonly mappedDirs?: ReadonlyArray<PathPair> | undefined
   readonly portMap?: ReadonlyArray<PortPair> | undefined
   readonly scope?: NetworkScope | undefined
@@ -145,6 +151,24 @@ export const DEFAULT_NUM_VCPUS = 1
  * @category constants
  */
 export const DEFAULT_MEMORY_MIB = 1024
+
+/**
+ * Default process limit of a VM: 512 processes and threads. Every VM gets one (a gVisor sandbox
+ * had none, and a fork bomb reached 17,600 host threads); raise it with `pidsLimit` for
+ * workloads that need more.
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const DEFAULT_PIDS_LIMIT = 512
+
+/**
+ * The largest process limit: Linux's own ceiling on pid numbers (`PID_MAX_LIMIT`, 2^22).
+ *
+ * @since 0.1.0
+ * @category constants
+ */
+export const MAX_PIDS_LIMIT = 4_194_304
 
 /**
  * libkrun takes the vCPU count as a `uint8_t`.
@@ -178,6 +202,7 @@ export const make = (input: Input): MicroVmConfig =>
     rootfs: input.rootfs,
     numVcpus: input.numVcpus ?? DEFAULT_NUM_VCPUS,
     memoryMib: input.memoryMib ?? DEFAULT_MEMORY_MIB,
+    pidsLimit: input.pidsLimit ?? DEFAULT_PIDS_LIMIT,
     mappedDirs: freezeArray(input.mappedDirs),
     portMap: freezeArray(input.portMap),
     scope: input.scope ?? defaultScope,
@@ -250,6 +275,14 @@ export class MicroVmConfigBuilder<HasRootfs extends boolean = false, HasExecPath
    */
   memoryMib(memoryMib: number): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
     return this.#with({ memoryMib })
+  }
+  /**
+   * The most processes and threads at once (default {@link DEFAULT_PIDS_LIMIT}).
+   *
+   * @since 0.1.0
+   */
+  pidsLimit(pidsLimit: number): MicroVmConfigBuilder<HasRootfs, HasExecPath> {
+    return this.#with({ pidsLimit })
   }
   /**
    * Host directories to share into the guest.
@@ -386,6 +419,7 @@ const makeStructure = <Big extends Schema.Top>(big: Big) =>
     ]),
     numVcpus: Schema.Number,
     memoryMib: Schema.Number,
+    pidsLimit: Schema.Number,
     mappedDirs: Schema.Array(Schema.Struct({ host: Schema.String, guest: Schema.String, readOnly: Schema.optional(Schema.Literal(true)) })),
     portMap: Schema.Array(Schema.Struct({ host: Schema.Number, guest: Schema.Number })),
     scope: Schema.String,
@@ -423,6 +457,7 @@ export interface Json {
   }
   readonly numVcpus: number
   readonly memoryMib: number
+  readonly pidsLimit?: number
   readonly mappedDirs: ReadonlyArray<{ readonly host: string; readonly guest: string; readonly readOnly?: true }>
   readonly portMap: ReadonlyArray<{ readonly host: number; readonly guest: number }>
   readonly scope: string
@@ -440,6 +475,8 @@ export interface Json {
 
 const JsonStructure = makeStructure(Schema.BigIntFromString).mapFields((fields) => ({
   ...fields,
+  // JSON written before the process limit existed has none: the default applies
+  pidsLimit: Schema.optional(Schema.Number),
   ip: Schema.optional(Schema.String),
   subnet: Schema.optional(Schema.String),
   workdirPath: Schema.optional(Schema.String),
@@ -463,6 +500,7 @@ export const toJson = (config: MicroVmConfig): Json => {
       : { _tag: "Overlayfs", paths: [...config.rootfs.paths] },
     numVcpus: config.numVcpus,
     memoryMib: config.memoryMib,
+    pidsLimit: config.pidsLimit,
     mappedDirs: config.mappedDirs.map(({ guest, host, readOnly }) => (readOnly === true ? { host, guest, readOnly } : { host, guest })),
     portMap: config.portMap.map(({ guest, host }) => ({ host, guest })),
     scope: config.scope,
@@ -624,6 +662,13 @@ const memory = pure((config) => {
     return [new InvalidNumber({ field: "memoryMib", value: n, min: 1, max: LIBKRUN_MAX_MEMORY_MIB })]
   }
   return []
+})
+
+const pids = pure((config) => {
+  const n = config.pidsLimit
+  return Number.isInteger(n) && n >= 1 && n <= MAX_PIDS_LIMIT
+    ? []
+    : [new InvalidNumber({ field: "pidsLimit", value: n, min: 1, max: MAX_PIDS_LIMIT })]
 })
 
 const printable = (field: string, value: string): ReadonlyArray<ConfigError> => {
@@ -848,6 +893,7 @@ const rules: ReadonlyArray<Rule> = [
   hostPaths,
   vcpus,
   memory,
+  pids,
   commandLineStrings,
   guestPaths,
   unquotedValues,

@@ -362,7 +362,7 @@ export class TooManyMappedDirs extends TaggedError("TooManyMappedDirs")<{
  * @category errors
  */
 export class InvalidNumber extends TaggedError("InvalidNumber")<{
-  readonly field: "numVcpus" | "memoryMib"
+  readonly field: "numVcpus" | "memoryMib" | "pidsLimit"
   readonly value: number
   readonly min: number
   readonly max: number

@@ -201,6 +201,18 @@ const cases: ReadonlyArray<
     "NulCharacterInPath",
     "consoleOutput contains a NUL character, which cannot be passed to libkrun: \"/tmp/console\\u0000.log\". Remove it."
   ]]],
+  ["a process limit of 0", { pidsLimit: 0 }, [[
+    "InvalidNumber",
+    "pidsLimit must be a whole number from 1 to 4194304, got 0. Use an integer in that range."
+  ]]],
+  ["a process limit above Linux's pid ceiling", { pidsLimit: 4_194_305 }, [[
+    "InvalidNumber",
+    "pidsLimit must be a whole number from 1 to 4194304, got 4194305. Use an integer in that range."
+  ]]],
+  ["a fractional process limit", { pidsLimit: 1.5 }, [[
+    "InvalidNumber",
+    "pidsLimit must be a whole number from 1 to 4194304, got 1.5. Use an integer in that range."
+  ]]],
   ["a host directory mapped over the guest's root", { mappedDirs: [{ host: "/srv/data", guest: "/" }] }, [[
     "GuestPathIsRoot",
     "a host directory cannot be mapped over the guest's root: mappedDirs[0].guest = \"/\". Map it below the root (e.g. HOST:/data), or make it the rootfs instead (--rootfs HOST, .rootfs(HOST))."

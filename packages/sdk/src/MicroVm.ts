@@ -84,6 +84,7 @@ interface Draft {
   readonly imageOptions?: ImageOptions
   readonly numVcpus?: number
   readonly memoryMib?: number
+  readonly pidsLimit?: number
   readonly mappedDirs?: ReadonlyArray<string | PathPair.PathPair>
   readonly portMap?: ReadonlyArray<string | number | PortPair.PortPair>
   readonly scope?: string
@@ -172,6 +173,15 @@ export class MicroVmBuilder {
   memoryMib(memoryMib: number): MicroVmBuilder {
     expectArgument("memoryMib", memoryMib, isNumber, "a number of MiB", ".memoryMib(512)")
     return this.#with({ memoryMib })
+  }
+  /**
+   * The most processes and threads the workload may have at once (default 512, core's
+   * `DEFAULT_PIDS_LIMIT`): a fork bomb stops there. gVisor: the sandbox's pids cgroup (as root)
+   * or its sentry's own limit (rootless); libkrun: a separate guest kernel, see docs/architecture.md.
+   */
+  pidsLimit(pidsLimit: number): MicroVmBuilder {
+    expectArgument("pidsLimit", pidsLimit, isNumber, "a number of processes", ".pidsLimit(256)")
+    return this.#with({ pidsLimit })
   }
   /** Host directories shared into the guest: `"host:guest"`, `"path"` or `PathPair`s. */
   mappedDirs(mappedDirs: ReadonlyArray<string | PathPair.PathPair>): MicroVmBuilder {
@@ -277,6 +287,7 @@ export class MicroVmBuilder {
       logLevel,
       numVcpus: draft.numVcpus,
       memoryMib: draft.memoryMib,
+      pidsLimit: draft.pidsLimit,
       mappedDirs: mappedDirs as ReadonlyArray<PathPair.PathPair> | undefined,
       portMap: portMap as ReadonlyArray<PortPair.PortPair> | undefined,
       scope,

@@ -29,6 +29,7 @@ const cases: ReadonlyArray<readonly [Method, ReadonlyArray<ReadonlyArray<unknown
   ["numVcpus", [[2]], [["2"], [2n], [undefined]]],
   ["ramMib", [[512]], [["512"]]],
   ["memoryMib", [[512]], [["512MiB"], [null]]],
+  ["pidsLimit", [[256]], [["256"], [{ max: 256 }]]],
   ["mappedDirs", [[["./a:/a"]], [[{ host: "/a", guest: "/a" }]]], [["./a:/a"], [[42]], [[{ host: "/a" }]]]],
   ["portMap", [[["8080:80", 9000, { host: 1, guest: 2 }]]], [["8080:80"], [[true]], [[{ host: "1", guest: 2 }]]]],
   ["scope", [["any"]], [[1], [["any"]]]],

@@ -8,7 +8,7 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ConsoleOutputUnwritable, EngineCrashed, EngineUnavailable, MicroVm, type MicroVmBuilder, Rootfs, UnsupportedOption } from "../src/index.js"
 import type { EngineSession } from "../src/engine/Engine.js"
-import { gvisorEngine } from "../src/engine/gvisor.js"
+import { gvisorEngine, hostTasksBackstop, ociSpec, sandboxRlimits } from "../src/engine/gvisor.js"
 import { VmProcessImpl } from "../src/VmProcess.js"
 import { which } from "../src/internal/which.js"
 import { ownCgroups, openFds, ownTempDirs, ownVmProcesses } from "./helpers/leaks.js"
@@ -249,6 +249,42 @@ describe.skipIf(needs.skip)(needs.title("gvisor engine"), () => {
       const result = await sh("true").build().run()
       expect(result.timings.readyMs).not.toBeNull()
       expect(result.timings.readyMs!).toBeLessThanOrEqual(result.timings.totalMs)
+    })
+  })
+
+  describe("process limit", () => {
+    // A real fork bomb (each process forks two more), capped at depth 11 (2,047 processes) so that
+    // even a sandbox without any limit cannot take the shared host down, and stopped by timeoutMs.
+    // The shell counts /proc with a glob (no fork) once the bomb has had 3 s to saturate.
+    const bomb = "sleep 3 & s=$!; (b(){ if [ $1 -gt 0 ]; then b $(($1-1)) & b $(($1-1)) & fi; sleep 6; }; b 11) 2>/dev/null & wait $s; set -- /proc/[0-9]*; echo procs=$#"
+
+    it("a fork bomb under pidsLimit(64) stays within it, and the sandbox survives it", async () => {
+      let hostTasks = 0
+      const cgroups = () => ownCgroups().filter((dir) => dir.includes("/pids/"))
+      const sampler = setInterval(() => {
+        for (const dir of cgroups()) {
+          try {
+            hostTasks = Math.max(hostTasks, Number(readFileSync(join(dir, "pids.current"), "utf8")))
+          } catch {
+            // gone meanwhile
+          }
+        }
+      }, 50)
+      const result = await sh(bomb).pidsLimit(64).build().run({ timeoutMs: 60_000 }).finally(() => clearInterval(sampler))
+      expect(result).toMatchObject({ status: 0, signal: null, timedOut: false })
+      const procs = Number(/procs=(\d+)/.exec(result.stdout)?.[1])
+      expect(procs).toBeGreaterThan(16)
+      expect(procs).toBeLessThanOrEqual(64)
+      // as root the host cgroup is a backstop far above this: the sentry's limit held first
+      if (process.getuid?.() === 0) expect(hostTasks).toBeLessThan(hostTasksBackstop(64))
+    })
+
+    it("every sandbox gets RLIMIT_NPROC = pidsLimit (default 512), and a lower NPROC of the user's stays", () => {
+      const base = sh("true")
+      const nproc = (config: ReturnType<MicroVmBuilder["build"]>["config"]) => sandboxRlimits(config).filter((limit) => limit.type === "RLIMIT_NPROC")
+      expect(nproc(base.build().config)).toEqual([{ type: "RLIMIT_NPROC", soft: 512n, hard: 512n }])
+      expect(nproc(base.pidsLimit(100).rlimits(["nproc=10:1000"]).build().config)).toEqual([{ type: "RLIMIT_NPROC", soft: 10n, hard: 100n }])
+      expect(ociSpec(base.pidsLimit(100).build().config, "/r", "/krunbox/x")).toMatchObject({ linux: { resources: { pids: { limit: hostTasksBackstop(100) } } } })
     })
   })
 

@@ -24,6 +24,7 @@ import {
 import { probeBoot } from "../src/engine/bootProbe.js"
 import { launchLibkrun, type LibkrunOptions, runnerEnvironment } from "../src/engine/libkrun.js"
 import { locateLibrary } from "../src/engine/libraries.js"
+import { runnerRequest } from "../src/engine/libkrunPlan.js"
 import { HostChecks } from "@krunbox/runtime"
 import type { RunnerCall, RunnerMessage } from "../src/internal/runnerProtocol.js"
 import { which } from "../src/internal/which.js"
@@ -434,6 +435,17 @@ describe.skipIf(needs.skip)(needs.title("libkrun engine up to krun_start_enter")
       PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
       LD_LIBRARY_PATH: "/opt/krun/lib"
     })
+  })
+
+  it("the runner's request carries pidsLimit for the guest side (libkrun has no host-side process limit to set)", () => {
+    const config = vm().execPath("/bin/true").pidsLimit(77).build().config
+    const request = runnerRequest(config, {
+      parentPid: 1, libkrunPath: null, libkrunfwPath: null, root: "/", overlayMountData: null, controlSocket: "/c", stopBeforeEnter: true
+    })
+    expect(request.pidsLimit).toBe(77)
+    expect(runnerRequest(vm().execPath("/bin/true").build().config, {
+      parentPid: 1, libkrunPath: null, libkrunfwPath: null, root: "/", overlayMountData: null, controlSocket: "/c", stopBeforeEnter: true
+    }).pidsLimit).toBe(512)
   })
 
   it("the runner reports its footprint right before krun_start_enter", async () => {

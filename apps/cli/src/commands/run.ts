@@ -62,6 +62,8 @@ const buildVm = (parsed: Parsed): MicroVm => {
   if (cpus !== undefined) builder = builder.numVcpus(cpus)
   const memory = positiveInteger("memory", flag(parsed, "memory"))
   if (memory !== undefined) builder = builder.memoryMib(memory)
+  const pidsLimit = positiveInteger("pids-limit", flag(parsed, "pids-limit"))
+  if (pidsLimit !== undefined) builder = builder.pidsLimit(pidsLimit)
   const env = [...flags(parsed, "env-file").flatMap((file) => readEnvFile(file)), ...flags(parsed, "env")]
   if (env.length > 0) builder = builder.env(env)
   if (flags(parsed, "volume").length > 0) builder = builder.mappedDirs(flags(parsed, "volume"))

@@ -21,6 +21,7 @@ export const runSpec: CommandSpec = {
     { name: "rootfs", kind: "string", metavar: "DIR", description: "Directory to use as the guest's root filesystem", defaultText: "built-in busybox rootfs" },
     { name: "cpus", kind: "string", metavar: "N", description: "Number of vCPUs", defaultText: "1" },
     { name: "memory", alias: "m", kind: "string", metavar: "MIB", description: "Guest memory in MiB", defaultText: "1024" },
+    { name: "pids-limit", kind: "string", metavar: "N", description: "Most processes and threads the workload may have at once (a fork bomb stops there)", defaultText: "512" },
     { name: "volume", alias: "v", kind: "repeated", metavar: "HOST:GUEST[:ro]", description: "Share a host directory at a guest path (a lone PATH shares it at the same path); :ro makes it read-only in the guest, :rw (the default) writable" },
     { name: "publish", alias: "p", kind: "repeated", metavar: "HOST:GUEST", description: "Expose guest TCP port GUEST on host port HOST" },
     { name: "env", alias: "e", kind: "repeated", metavar: "KEY=VAL", description: "Set an environment variable in the guest" },

@@ -95,6 +95,35 @@ export const checkGvisorSupport = (config: VmConfig, explicit: ReadonlySet<strin
   }
 }
 
+/**
+ * The process limit inside the sandbox: gVisor's sentry enforces RLIMIT_NPROC on the workload,
+ * which is root without CAP_SYS_ADMIN/CAP_SYS_RESOURCE, so a fork past `pidsLimit` fails with
+ * EAGAIN and the sandbox lives on (rootless too: no cgroup needed). A lower NPROC the user set
+ * stays.
+ *
+ * @internal
+ */
+export const sandboxRlimits = (config: VmConfig): ReadonlyArray<{ type: string; soft: bigint; hard: bigint }> => {
+  const cap = BigInt(config.pidsLimit)
+  const min = (a: bigint, b: bigint) => (a < b ? a : b)
+  const limits = config.rlimits.map((limit) =>
+    limit.name === "RLIMIT_NPROC"
+      ? { type: limit.name, soft: min(limit.soft, cap), hard: min(limit.hard, cap) }
+      : { type: limit.name, soft: limit.soft, hard: limit.hard }
+  )
+  return limits.some((limit) => limit.type === "RLIMIT_NPROC") ? limits : [...limits, { type: "RLIMIT_NPROC", soft: cap, hard: cap }]
+}
+
+/**
+ * The host pids cgroup's limit for a sandbox (as root): a backstop only. On the ptrace platform
+ * every guest process costs the host about nine tasks (its stub process and threads, the
+ * sentry's), and reaching a host cgroup limit kills the whole sandbox instead of failing one
+ * fork, so it sits well above what `pidsLimit` guest processes need.
+ *
+ * @internal
+ */
+export const hostTasksBackstop = (pidsLimit: number): number => 16 * pidsLimit + 512
+
 /** JSON with bigints written as plain integers (OCI limits are u64). */
 const toJson = (value: unknown): string =>
   JSON.stringify(value, (_key, v: unknown) => (typeof v === "bigint" ? `__bigint__${v.toString()}` : v), 2).replace(
@@ -119,7 +148,8 @@ export const ociSpec = (config: VmConfig, rootPath: string, cgroupsPath: string 
     linux["cgroupsPath"] = cgroupsPath
     linux["resources"] = {
       memory: { limit: config.memoryMib * 1024 * 1024 },
-      cpu: { quota: config.numVcpus * 100_000, period: 100_000 }
+      cpu: { quota: config.numVcpus * 100_000, period: 100_000 },
+      pids: { limit: hostTasksBackstop(config.pidsLimit) }
     }
   }
   return {
@@ -131,7 +161,7 @@ export const ociSpec = (config: VmConfig, rootPath: string, cgroupsPath: string 
       env,
       cwd: config.workdirPath ?? "/",
       capabilities: { bounding: capabilities, effective: capabilities, permitted: capabilities },
-      rlimits: config.rlimits.map((limit) => ({ type: limit.name, soft: limit.soft, hard: limit.hard })),
+      rlimits: sandboxRlimits(config),
       noNewPrivileges: true
     },
     root: { path: rootPath, readonly: false },

@@ -82,6 +82,7 @@ export const runnerRequest = (config: VmConfig, inputs: PlanInputs): RunnerReque
     logLevel: config.logLevel,
     numVcpus: config.numVcpus,
     memoryMib: config.memoryMib,
+    pidsLimit: config.pidsLimit,
     root: inputs.root,
     overlay: inputs.overlayMountData === null ? null : { mountData: inputs.overlayMountData },
     virtiofs: config.mappedDirs.map((pair, index) => ({ tag: virtiofsTag(index), hostPath: resolve(pair.host), readOnly: pair.readOnly === true })),

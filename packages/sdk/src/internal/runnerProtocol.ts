@@ -27,6 +27,11 @@ export interface RunnerRequest {
   readonly logLevel: number
   readonly numVcpus: number
   readonly memoryMib: number
+  /**
+   * The workload's process limit, for the guest side to apply (the guest agent, issue 13); the
+   * runner itself makes no libkrun call for it.
+   */
+  readonly pidsLimit: number
   /** Directory shared as the guest root (`krun_set_root`). */
   readonly root: string
   /** Kernel overlay to mount on `root` first (the runner then runs in a private mount namespace). */
