@@ -34,11 +34,12 @@ import {
 } from "./internal/builderArguments.js"
 import { resolveDefaultRootfs } from "./internal/defaultRootfs.js"
 import { type ImageOptions, type ImagePlan, launchImageSession } from "./internal/imageRun.js"
+import { type NoticeListener, notifier } from "./Notice.js"
 import { collect, type RunOptions, type RunResult, type SpawnOptions, type VmProcess, VmProcessImpl } from "./VmProcess.js"
 
 /**
  * Which engine runs the VM: `"libkrun"` (a microVM), `"gvisor"` (runsc, a user-space kernel) or
- * `"auto"` (libkrun where microVMs boot on this host, else gvisor with a notice on stderr).
+ * `"auto"` (libkrun where microVMs boot on this host, else gvisor with an `EngineFallback` notice).
  *
  * @since 0.1.0
  * @category models
@@ -147,7 +148,7 @@ export class MicroVmBuilder {
    * changes) and the image's config applies like `docker run`: Env (entries set with `env`
    * win), WorkingDir (unless `workdirPath` is set), Entrypoint + Cmd as the command when no
    * `execPath` is set (`args` replace Cmd; an `execPath` replaces both, like `--entrypoint`).
-   * The workload runs as root whatever the image's User (a notice on stderr says so).
+   * The workload runs as root whatever the image's User (an `ImageUserNotApplied` notice says so).
    */
   image(reference: string, options?: ImageOptions): MicroVmBuilder {
     expectArgument("image", reference, isString, "an image reference string", '.image("alpine:3.20")')
@@ -379,9 +380,10 @@ export class MicroVm {
    */
   spawn(options: SpawnOptions = {}): VmProcess {
     const plan = this.#imagePlan
+    const notify = notifier(options.onNotice)
     return new VmProcessImpl(async () => {
-      const engine = await selectEngine(this.engineChoice)
-      if (plan !== undefined) return launchImageSession(engine, this.config, plan, this.explicitOptions)
+      const engine = await selectEngine(this.engineChoice, notify)
+      if (plan !== undefined) return launchImageSession(engine, this.config, plan, this.explicitOptions, notify)
       return engine.launch(this.config, { explicit: this.explicitOptions })
     }, options)
   }
@@ -392,7 +394,9 @@ export class MicroVm {
    *
    * @since 0.1.0
    */
-  async start(options: { readonly signal?: AbortSignal; readonly timeoutMs?: number } = {}): Promise<number> {
+  async start(
+    options: { readonly signal?: AbortSignal; readonly timeoutMs?: number; readonly onNotice?: NoticeListener } = {}
+  ): Promise<number> {
     const info = await this.spawn({ ...options, stdout: "inherit", stderr: "inherit" }).exited
     if (info.status !== null) return info.status
     const number = info.signal === null ? undefined : constants.signals[info.signal as NodeJS.Signals]
@@ -410,7 +414,8 @@ export class MicroVm {
       stdout: "pipe",
       stderr: "pipe",
       ...(options.signal === undefined ? {} : { signal: options.signal }),
-      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs })
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.onNotice === undefined ? {} : { onNotice: options.onNotice })
     }
     const child = this.spawn(spawnOptions)
     const stdout = collect(child.stdout, max)

@@ -8,6 +8,7 @@ import { PassThrough, type Readable } from "node:stream"
 import type { EngineEnd, EngineSession } from "./engine/Engine.js"
 import { type EngineName, InvalidTimeout, MAX_TIMEOUT_MS } from "./errors.js"
 import { setLongTimeout } from "./internal/longTimer.js"
+import type { NoticeListener } from "./Notice.js"
 
 /**
  * Where a stream of the guest goes: `"pipe"` (a `Readable` on the handle), `"inherit"` (this
@@ -34,6 +35,11 @@ export interface SpawnOptions {
    * duration above 0 up to `MAX_TIMEOUT_MS` (365 days) works; anything else is `InvalidTimeout`.
    */
   readonly timeoutMs?: number
+  /**
+   * Receives what the caller should know that is not a failure (engine `auto` fell back to
+   * gvisor, an image's `User` was not applied, ...), as typed values; the SDK never prints them.
+   */
+  readonly onNotice?: NoticeListener
 }
 
 /** Checks `timeoutMs` before anything starts. */
@@ -99,6 +105,8 @@ export interface VmProcess extends AsyncDisposable {
 export interface RunOptions {
   readonly signal?: AbortSignal
   readonly timeoutMs?: number
+  /** As in {@link SpawnOptions}. */
+  readonly onNotice?: NoticeListener
   /** Per stream; output beyond it is dropped and `truncated` is set. Default 16 MiB. */
   readonly maxBufferBytes?: number
 }

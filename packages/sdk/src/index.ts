@@ -21,6 +21,11 @@ export { MicroVm, MicroVmBuilder, type EngineChoice, type ImageOptions } from ".
 export type { ExitInfo, RunOptions, RunResult, SpawnOptions, StdioMode, VmProcess } from "./VmProcess.js"
 /**
  * @since 0.1.0
+ * @category models
+ */
+export type { EngineFallback, ImageUserNotApplied, Notice, NoticeListener, RunRootfsNotRemoved } from "./Notice.js"
+/**
+ * @since 0.1.0
  * @category errors
  */
 export {

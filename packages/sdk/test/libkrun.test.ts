@@ -18,6 +18,8 @@ import {
   KvmUnavailable,
   MicroVm,
   type MicroVmBuilder,
+  type EngineFallback,
+  type Notice,
   PreBootFailure,
   UnsupportedOption
 } from "../src/index.js"
@@ -478,7 +480,7 @@ describe.skipIf(needs.skip)(needs.title("libkrun engine up to krun_start_enter")
     })
 
     const runsc = prerequisite(which("runsc") === undefined ? "runsc is not installed (apt-get install runsc)" : "")
-    it.skipIf(runsc.skip)(runsc.title("engine(\"auto\") falls back to gvisor with one notice line on stderr"), async () => {
+    it.skipIf(runsc.skip)(runsc.title("engine(\"auto\") falls back to gvisor with one EngineFallback notice, and nothing on stderr"), async () => {
       runsc.check()
       const written: Array<string> = []
       const original = process.stderr.write.bind(process.stderr)
@@ -486,15 +488,19 @@ describe.skipIf(needs.skip)(needs.title("libkrun engine up to krun_start_enter")
         written.push(chunk.toString())
         return original(chunk, ...rest)
       }) as typeof process.stderr.write
+      const notices: Array<Notice> = []
       try {
-        const result = await MicroVm.builder().rootfs(fixture.rootfs).engine("auto").execPath("/bin/sh").args(["-c", "exit 4"]).build().run()
+        const result = await MicroVm.builder().rootfs(fixture.rootfs).engine("auto").execPath("/bin/sh").args(["-c", "exit 4"]).build()
+          .run({ onNotice: (notice) => notices.push(notice) })
         expect(result).toMatchObject({ engine: "gvisor", status: 4 })
       } finally {
         process.stderr.write = original
       }
-      const notices = written.filter((text) => text.startsWith("krunbox: engine auto uses gvisor:"))
-      expect(notices.length).toBeLessThanOrEqual(1)
-      expect(notices.join("")).not.toContain("\n\n")
+      expect(notices).toHaveLength(1)
+      expect(notices[0]).toMatchObject({ _tag: "EngineFallback", engine: "gvisor", reason: expect.stringContaining("kvm_pvm") })
+      const fallback = notices[0] as EngineFallback
+      expect(fallback.message).toBe(`engine auto uses gvisor: ${fallback.reason}`)
+      expect(written.filter((text) => text.includes("engine auto uses gvisor"))).toEqual([])
     })
   })
 })

@@ -1,6 +1,6 @@
 import { Setup } from "@krunbox/runtime"
 import { MicroVm, Rootfs } from "@krunbox/sdk"
-import type { ExitInfo } from "@krunbox/sdk"
+import type { ExitInfo, Notice } from "@krunbox/sdk"
 import { Effect, Result } from "effect"
 import { parseDuration } from "../cli/Duration.js"
 import { readEnvFile } from "../cli/EnvFile.js"
@@ -121,7 +121,9 @@ export const runCommand = async (parsed: Parsed): Promise<number> => {
   }
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
-  const timing = { signal: abort.signal, ...(timeoutMs === undefined ? {} : { timeoutMs }) }
+  // the SDK hands its notices (engine fallback, image User not applied, ...) to us to print
+  const onNotice = (notice: Notice) => process.stderr.write(`krunbox: ${notice.message}\n`)
+  const timing = { signal: abort.signal, onNotice, ...(timeoutMs === undefined ? {} : { timeoutMs }) }
   try {
     if (has(parsed, "json")) {
       const result = await vm.run(timing)

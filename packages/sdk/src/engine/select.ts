@@ -1,4 +1,5 @@
 import type { EngineChoice } from "../MicroVm.js"
+import { engineFallback, type Notice } from "../Notice.js"
 import { MicroVmCannotBoot } from "../errors.js"
 import { HostChecks } from "@krunbox/runtime"
 import { cachedProbeBoot, peekCachedProbe } from "./bootProbe.js"
@@ -6,17 +7,15 @@ import type { Engine } from "./Engine.js"
 import { gvisorEngine } from "./gvisor.js"
 import { libkrunEngine } from "./libkrun.js"
 
-const noticesShown = new Set<string>()
-
 /**
  * Picks the engine for a choice. `auto`: libkrun when the (cached) boot probe says microVMs boot
- * here, else gvisor with a one-line notice on stderr (once per reason and process). Forced
+ * here, else gvisor, telling the caller with an `EngineFallback` notice. Forced
  * `libkrun` on a host known not to boot fails with the diagnosis (the launch itself checks
  * `/dev/kvm` and PVM).
  *
  * @internal
  */
-export const selectEngine = async (choice: EngineChoice): Promise<Engine> => {
+export const selectEngine = async (choice: EngineChoice, notify: (notice: Notice) => void): Promise<Engine> => {
   if (choice === "gvisor") return gvisorEngine()
   if (choice === "libkrun") {
     // the specific diagnoses first, then what an earlier full probe found
@@ -28,10 +27,6 @@ export const selectEngine = async (choice: EngineChoice): Promise<Engine> => {
   }
   const probe = await cachedProbeBoot()
   if (probe.booted) return libkrunEngine()
-  const reason = probe.reason ?? "the libkrun boot probe failed"
-  if (!noticesShown.has(reason)) {
-    noticesShown.add(reason)
-    process.stderr.write(`krunbox: engine auto uses gvisor: ${reason}\n`)
-  }
+  notify(engineFallback(probe.reason ?? "the libkrun boot probe failed"))
   return gvisorEngine()
 }

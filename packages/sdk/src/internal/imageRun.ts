@@ -13,6 +13,7 @@ import { PassThrough } from "node:stream"
 import type { Engine, EngineEnd, EngineSession } from "../engine/Engine.js"
 import { mountsEnvReserve } from "../engine/libkrunPlan.js"
 import { type EngineName, ImageHasNoCommand, KrunboxError } from "../errors.js"
+import { imageUserNotApplied, type Notice, runRootfsNotRemoved } from "../Notice.js"
 import { ImageConfig, ImageStore, type PreparedRootfs, type PullEvent, type RootfsStrategy } from "@krunbox/image"
 import type { VmConfig } from "./config.js"
 
@@ -92,14 +93,18 @@ export const ensureWorkingDir = (rootfsDir: string, workingDir: string): void =>
   }
 }
 
-const noticesShown = new Set<string>()
-
 /**
  * Both engines run the workload as root (uid 0). An image that asks for another user still runs
- * (the VM or gVisor sandbox is the isolation boundary, not the uid inside it), with one line on
- * stderr per image and user so that the difference is never silent.
+ * (the VM or gVisor sandbox is the isolation boundary, not the uid inside it), with a notice so
+ * that the difference is never silent.
  */
-const noticeUser = (engine: EngineName, reference: string, rootfsDir: string, user: string | undefined): void => {
+const noticeUser = (
+  notify: (notice: Notice) => void,
+  engine: EngineName,
+  reference: string,
+  rootfsDir: string,
+  user: string | undefined
+): void => {
   if (user === undefined) return
   try {
     const id = ImageConfig.resolveUser(rootfsDir, user)
@@ -107,12 +112,7 @@ const noticeUser = (engine: EngineName, reference: string, rootfsDir: string, us
   } catch {
     // a user the image cannot resolve is still not root
   }
-  const key = `${reference}\0${user}`
-  if (noticesShown.has(key)) return
-  noticesShown.add(key)
-  process.stderr.write(
-    `krunbox: image ${reference} sets User ${JSON.stringify(user)}, but engine ${engine} runs workloads as root (uid 0): running it as root\n`
-  )
+  notify(imageUserNotApplied(reference, user, engine))
 }
 
 /**
@@ -159,7 +159,8 @@ export const launchImageSession = (
   engine: Engine,
   base: VmConfig,
   plan: ImagePlan,
-  explicit: ReadonlySet<string>
+  explicit: ReadonlySet<string>,
+  notify: (notice: Notice) => void
 ): EngineSession => {
   const stdout = new PassThrough()
   const stderr = new PassThrough()
@@ -190,7 +191,7 @@ export const launchImageSession = (
       })
       if (killSignal !== undefined) return { _tag: "Signaled", signal: killSignal }
       const config = resolveRunConfig(base, plan, prepared, plan.reference)
-      noticeUser(engine.name, plan.reference, prepared.rootfsDir, prepared.config.user)
+      noticeUser(notify, engine.name, plan.reference, prepared.rootfsDir, prepared.config.user)
       // the private rootfs is used in place, like a rootfs the user named
       inner = await engine.launch(config, { explicit: new Set([...explicit, "rootfs"]) })
       if (killSignal !== undefined) inner.kill(killSignal)
@@ -207,9 +208,10 @@ export const launchImageSession = (
         stderr.end()
       }
       if (prepared !== undefined) {
+        const { rootfsDir } = prepared
         await prepared.dispose().catch((error: unknown) => {
           // the run dir names this process as its owner: the next prune or run removes it
-          process.stderr.write(`krunbox: could not remove the run's rootfs ${prepared?.rootfsDir}: ${String(error)}\n`)
+          notify(runRootfsNotRemoved(rootfsDir, String(error)))
         })
       }
     }

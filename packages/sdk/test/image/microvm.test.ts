@@ -15,7 +15,7 @@ import { locateLibrary } from "../../src/engine/libraries.js"
 import { ImageStore, type PullEvent } from "@krunbox/image"
 import { launchImageSession } from "../../src/internal/imageRun.js"
 import type { RunnerCall, RunnerMessage } from "../../src/internal/runnerProtocol.js"
-import { ImageHasNoCommand, MicroVm } from "../../src/index.js"
+import { ImageHasNoCommand, MicroVm, type Notice } from "../../src/index.js"
 import { ownTempDirs, ownVmProcesses } from "../helpers/leaks.js"
 import { bigImage, buildLayout, busyboxAmd64, fakeArm64, type ImageSpec, isRoot, makeTempDir, mountPointsUnder, prerequisite, pushLayout, registrySkipReason, removeDir, runnableBusybox, type RunningRegistry, startRegistry } from "@krunbox/testing"
 
@@ -144,23 +144,32 @@ describe.skipIf(needs.skip)(needs.title("MicroVm with an image rootfs"), () => {
     expect(await run(builder().image(ref("entry:1")).execPath("/bin/echo").args(["own"]))).toBe("own\n")
   })
 
-  it("runs an image with a non-root User as root, saying so once per image", async () => {
+  it("runs an image with a non-root User as root, saying so once per run as a notice, never on stderr", async () => {
     const written: Array<string> = []
     const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
       written.push(String(chunk))
       return true
     })
+    const notices: Array<Array<Notice>> = []
     try {
       for (let i = 0; i < 2; i++) {
-        expect(await builder().image(ref("user:1")).build().run({ timeoutMs: 60_000 })).toMatchObject({ status: 0, stdout: "0\n" })
+        const received: Array<Notice> = []
+        notices.push(received)
+        expect(await builder().image(ref("user:1")).build().run({ timeoutMs: 60_000, onNotice: (notice) => received.push(notice) }))
+          .toMatchObject({ status: 0, stdout: "0\n" })
       }
     } finally {
       spy.mockRestore()
     }
-    const notices = written.filter((line) => line.includes("sets User"))
-    expect(notices).toEqual([
-      `krunbox: image ${ref("user:1")} sets User "app", but engine gvisor runs workloads as root (uid 0): running it as root\n`
-    ])
+    const expected = {
+      _tag: "ImageUserNotApplied",
+      reference: ref("user:1"),
+      user: "app",
+      engine: "gvisor",
+      message: `image ${ref("user:1")} sets User "app", but engine gvisor runs workloads as root (uid 0): running it as root`
+    }
+    expect(notices).toEqual([[expected], [expected]])
+    expect(written.filter((line) => line.includes("sets User"))).toEqual([])
   })
 
   it("fails with ImageHasNoCommand when neither the image nor the builder names a program", async () => {
@@ -222,7 +231,7 @@ describe.skipIf(needs.skip)(needs.title("MicroVm with an image rootfs"), () => {
       const messages: Array<RunnerMessage> = []
       const engine = libkrunEngine({ stopBeforeEnter: true, onRunnerMessage: (message) => messages.push(message) })
       const vm = MicroVm.builder().image(ref("app:1")).env(["EXTRA=1"]).build()
-      const session = launchImageSession(engine, vm.config, { reference: ref("app:1"), options: { store }, execPath: undefined, workdirPath: undefined }, vm.explicitOptions)
+      const session = launchImageSession(engine, vm.config, { reference: ref("app:1"), options: { store }, execPath: undefined, workdirPath: undefined }, vm.explicitOptions, () => {})
       session.stdout.resume()
       session.stderr.resume()
       expect(await session.ended).toEqual({ _tag: "Exited", status: 0 })
