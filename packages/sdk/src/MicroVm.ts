@@ -384,7 +384,7 @@ export class MicroVm {
     return new VmProcessImpl(async () => {
       const engine = await selectEngine(this.engineChoice, notify)
       if (plan !== undefined) return launchImageSession(engine, this.config, plan, this.explicitOptions, notify)
-      return engine.launch(this.config, { explicit: this.explicitOptions })
+      return engine.launch(this.config, { explicit: this.explicitOptions, onNotice: notify })
     }, options)
   }
 

@@ -53,12 +53,28 @@ export interface RunRootfsNotRemoved {
 }
 
 /**
+ * The engine runs the VM but cannot enforce one of its limits: rootless gVisor has no cgroups, so
+ * the memory size (the default 1024 MiB too) and the vCPU count bound nothing. Said, never left
+ * silent on an untrusted workload; `message` says how to get the limit.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface LimitNotEnforced {
+  readonly _tag: "LimitNotEnforced"
+  readonly engine: EngineName
+  readonly option: "memoryMib" | "numVcpus"
+  readonly value: number
+  readonly message: string
+}
+
+/**
  * Every notice the SDK gives.
  *
  * @since 0.1.0
  * @category models
  */
-export type Notice = EngineFallback | ImageUserNotApplied | RunRootfsNotRemoved
+export type Notice = EngineFallback | ImageUserNotApplied | RunRootfsNotRemoved | LimitNotEnforced
 
 /**
  * Receives the notices of one `spawn`, `run` or `start`.
@@ -83,6 +99,15 @@ export const imageUserNotApplied = (reference: string, user: string, engine: Eng
   user,
   engine,
   message: `image ${reference} sets User ${JSON.stringify(user)}, but engine ${engine} runs workloads as root (uid 0): running it as root`
+})
+
+/** @internal */
+export const limitNotEnforced = (engine: EngineName, option: LimitNotEnforced["option"], value: number, what: string): LimitNotEnforced => ({
+  _tag: "LimitNotEnforced",
+  engine,
+  option,
+  value,
+  message: `rootless ${engine} cannot enforce ${what}: without cgroups it bounds nothing; run krunbox as root (runsc then puts the sandbox in cgroups), or use engine libkrun where microVMs boot`
 })
 
 /** @internal */

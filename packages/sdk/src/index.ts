@@ -23,7 +23,7 @@ export type { ExitInfo, RunOptions, RunResult, SpawnOptions, StdioMode, VmProces
  * @since 0.1.0
  * @category models
  */
-export type { EngineFallback, ImageUserNotApplied, Notice, NoticeListener, RunRootfsNotRemoved } from "./Notice.js"
+export type { EngineFallback, ImageUserNotApplied, LimitNotEnforced, Notice, NoticeListener, RunRootfsNotRemoved } from "./Notice.js"
 /**
  * @since 0.1.0
  * @category errors

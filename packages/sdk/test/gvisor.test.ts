@@ -8,7 +8,8 @@ import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { ConsoleOutputUnwritable, EngineCrashed, EngineUnavailable, MicroVm, type MicroVmBuilder, Rootfs, UnsupportedOption } from "../src/index.js"
 import type { EngineSession } from "../src/engine/Engine.js"
-import { gvisorEngine, hostTasksBackstop, ociSpec, sandboxRlimits } from "../src/engine/gvisor.js"
+import { gvisorEngine, gvisorNotices, hostTasksBackstop, ociSpec, sandboxRlimits } from "../src/engine/gvisor.js"
+import type { LimitNotEnforced, Notice } from "../src/Notice.js"
 import { VmProcessImpl } from "../src/VmProcess.js"
 import { which } from "../src/internal/which.js"
 import { ownCgroups, openFds, ownTempDirs, ownVmProcesses } from "./helpers/leaks.js"
@@ -249,6 +250,31 @@ describe.skipIf(needs.skip)(needs.title("gvisor engine"), () => {
       const result = await sh("true").build().run()
       expect(result.timings.readyMs).not.toBeNull()
       expect(result.timings.readyMs!).toBeLessThanOrEqual(result.timings.totalMs)
+    })
+  })
+
+  describe("limits rootless runsc cannot enforce", () => {
+    it("are typed notices (LimitNotEnforced), never left silent: the default 1024 MiB and the vCPU count", () => {
+      const config = sh("true").build().config
+      const notices = gvisorNotices(config, new Set(), false)
+      expect(notices.map((notice) => [notice._tag, (notice as LimitNotEnforced).option, (notice as LimitNotEnforced).value])).toEqual([
+        ["LimitNotEnforced", "memoryMib", 1024],
+        ["LimitNotEnforced", "numVcpus", 1]
+      ])
+      expect(notices[0]!.message).toContain("rootless gvisor cannot enforce the memory limit (1024 MiB)")
+      expect(notices[0]!.message).toContain("run krunbox as root")
+      // as root runsc puts the sandbox in cgroups: nothing to say
+      expect(gvisorNotices(config, new Set(), true)).toEqual([])
+    })
+
+    it("the engine hands them to onNotice when it launches", async () => {
+      const seen: Array<Notice> = []
+      const session = await gvisorEngine().launch(sh("exit 0").build().config, { explicit: new Set(["rootfs"]), onNotice: (notice) => seen.push(notice) })
+      session.stdout.resume()
+      session.stderr.resume()
+      expect(await session.ended).toEqual({ _tag: "Exited", status: 0 })
+      // this suite runs as root where runsc has cgroups; as another user it must have said so
+      expect(seen).toEqual(gvisorNotices(sh("exit 0").build().config, new Set(["rootfs"])))
     })
   })
 

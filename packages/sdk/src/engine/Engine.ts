@@ -1,6 +1,7 @@
 import type { Readable } from "node:stream"
 import type { EngineName, KrunboxError } from "../errors.js"
 import type { VmConfig } from "../internal/config.js"
+import type { Notice } from "../Notice.js"
 
 /**
  * What an engine needs besides the validated config.
@@ -10,6 +11,8 @@ import type { VmConfig } from "../internal/config.js"
 export interface LaunchOptions {
   /** Options the user set explicitly (core fills defaults for the others). */
   readonly explicit: ReadonlySet<string>
+  /** Receives the run's notices found at launch (a limit the engine cannot enforce). */
+  readonly onNotice?: ((notice: Notice) => void) | undefined
 }
 
 /**

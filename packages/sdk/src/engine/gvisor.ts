@@ -21,6 +21,7 @@ import { nativeRootPath } from "../internal/rootfsPath.js"
 import { reapProcessesMentioning } from "../internal/procScan.js"
 import { makeVmTempDir, removeTree } from "../internal/tempDirs.js"
 import { which } from "../internal/which.js"
+import { limitNotEnforced, type Notice } from "../Notice.js"
 import type { Engine, EngineEnd, EngineSession, LaunchOptions } from "./Engine.js"
 
 /** @internal */
@@ -123,6 +124,20 @@ export const sandboxRlimits = (config: VmConfig): ReadonlyArray<{ type: string; 
  * @internal
  */
 export const hostTasksBackstop = (pidsLimit: number): number => 16 * pidsLimit + 512
+
+/**
+ * What rootless runsc leaves unenforced although the user did not ask for it (explicit values are
+ * refused by {@link checkGvisorSupport}): the default memory size and vCPU count.
+ *
+ * @internal
+ */
+export const gvisorNotices = (config: VmConfig, explicit: ReadonlySet<string>, root = isRoot()): ReadonlyArray<Notice> => {
+  if (root) return []
+  const notices: Array<Notice> = []
+  if (!explicit.has("memoryMib")) notices.push(limitNotEnforced("gvisor", "memoryMib", config.memoryMib, `the memory limit (${config.memoryMib} MiB)`))
+  if (!explicit.has("numVcpus")) notices.push(limitNotEnforced("gvisor", "numVcpus", config.numVcpus, `the CPU limit (${config.numVcpus} vCPU)`))
+  return notices
+}
 
 /** JSON with bigints written as plain integers (OCI limits are u64). */
 const toJson = (value: unknown): string =>
@@ -258,6 +273,7 @@ export const gvisorEngine = (options: GvisorOptions = {}): Engine => ({
   launch: async (config: VmConfig, launchOptions: LaunchOptions): Promise<EngineSession> => {
     const root = isRoot()
     checkGvisorSupport(config, launchOptions.explicit, root)
+    for (const notice of gvisorNotices(config, launchOptions.explicit, root)) launchOptions.onNotice?.(notice)
     const runsc = resolveRunsc(options.runscPath)
     const setpriv = which("setpriv")
     if (setpriv === undefined) {

@@ -193,7 +193,7 @@ export const launchImageSession = (
       const config = resolveRunConfig(base, plan, prepared, plan.reference)
       noticeUser(notify, engine.name, plan.reference, prepared.rootfsDir, prepared.config.user)
       // the private rootfs is used in place, like a rootfs the user named
-      inner = await engine.launch(config, { explicit: new Set([...explicit, "rootfs"]) })
+      inner = await engine.launch(config, { explicit: new Set([...explicit, "rootfs"]), onNotice: notify })
       if (killSignal !== undefined) inner.kill(killSignal)
       inner.onReady(markReady)
       inner.stdout.pipe(stdout)
