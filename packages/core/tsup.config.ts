@@ -1,7 +1,7 @@
 import { defineConfig } from "tsup"
 
 export default defineConfig({
-  entry: ["src/index.ts", "src/CacheDir.ts", "src/KrunboxError.ts"],
+  entry: ["src/index.ts", "src/CacheDir.ts", "src/KrunboxError.ts", "src/TerminalText.ts"],
   format: ["esm"],
   dts: true,
   sourcemap: true,

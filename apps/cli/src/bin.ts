@@ -1,4 +1,5 @@
 import { main } from "./main.js"
+import { shown } from "./cli/Output.js"
 
 main(process.argv.slice(2)).then(
   (code) => {
@@ -6,7 +7,7 @@ main(process.argv.slice(2)).then(
   },
   (error: unknown) => {
     // main() reports every failure it knows; reaching here is a bug in krunbox itself.
-    process.stderr.write(`krunbox: internal error: ${error instanceof Error ? error.stack : String(error)}\n`)
+    process.stderr.write(`krunbox: internal error: ${shown(error instanceof Error ? String(error.stack) : String(error))}\n`)
     process.exitCode = 125
   }
 )

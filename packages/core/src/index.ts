@@ -41,6 +41,10 @@ export * as LogLevel from "./LogLevel.js"
 /**
  * @since 0.1.0
  */
+export * as TerminalText from "./TerminalText.js"
+/**
+ * @since 0.1.0
+ */
 export * as MicroVmConfig from "./MicroVmConfig.js"
 /**
  * @since 0.1.0

@@ -2,11 +2,14 @@
  * Typed failures of image references, registries, the blob cache and layer unpacking.
  *
  * Every error carries the offending value, a `message` that says what happened and a `hint`
- * that says how to fix it.
+ * that says how to fix it. Messages quote registries and images (error bodies, names,
+ * platforms, entries), so they pass through core's `TerminalText.escape`: a control character
+ * in them is shown, never obeyed by a terminal. The fields keep the raw values.
  *
  * @since 0.1.0
  */
 import { KrunboxError, TaggedError } from "@krunbox/core/KrunboxError"
+import { escape as escapeForTerminal } from "@krunbox/core/TerminalText"
 
 /**
  * The reference string is not a valid image reference.
@@ -19,7 +22,7 @@ export class InvalidReference extends TaggedError("InvalidReference")<{
   readonly reason: string
 }> {
   override get message(): string {
-    return `invalid image reference ${JSON.stringify(this.reference)}: ${this.reason}`
+    return escapeForTerminal(`invalid image reference ${JSON.stringify(this.reference)}: ${this.reason}`)
   }
   get hint(): string {
     return "write it as [registry[:port]/]repository[:tag][@sha256:<64 hex>], e.g. alpine:3.20 or localhost:5000/busybox:latest"
@@ -39,7 +42,7 @@ export class ImageNotFound extends TaggedError("ImageNotFound")<{
   readonly detail: string
 }> {
   override get message(): string {
-    return `image ${this.reference} not found on ${this.registry}: ${this.detail}`
+    return escapeForTerminal(`image ${this.reference} not found on ${this.registry}: ${this.detail}`)
   }
   get hint(): string {
     return `check the repository name and tag (list local images with \`krunbox images\`); private repositories also answer "not found" without credentials`
@@ -61,7 +64,7 @@ export class AuthFailed extends TaggedError("AuthFailed")<{
   readonly detail: string
 }> {
   override get message(): string {
-    return `authentication to ${this.registry} for ${this.reference} failed (HTTP ${this.status}): ${this.detail}`
+    return escapeForTerminal(`authentication to ${this.registry} for ${this.reference} failed (HTTP ${this.status}): ${this.detail}`)
   }
   get hint(): string {
     return this.credentialSource === undefined
@@ -82,7 +85,7 @@ export class RegistryUnreachable extends TaggedError("RegistryUnreachable")<{
   readonly detail: string
 }> {
   override get message(): string {
-    return `registry ${this.registry} is unreachable (${this.url}): ${this.detail}`
+    return escapeForTerminal(`registry ${this.registry} is unreachable (${this.url}): ${this.detail}`)
   }
   get hint(): string {
     return `check that ${this.registry} is up and reachable from this host; for a plain-HTTP registry that is not on localhost pass { insecure: true } (CLI: --insecure)`
@@ -102,7 +105,7 @@ export class RegistryProtocolError extends TaggedError("RegistryProtocolError")<
   readonly detail: string
 }> {
   override get message(): string {
-    return `unexpected answer from ${this.registry} (${this.url}): ${this.detail}`
+    return escapeForTerminal(`unexpected answer from ${this.registry} (${this.url}): ${this.detail}`)
   }
   get hint(): string {
     return "the registry or the image is not OCI / Docker v2 (schema 2) compatible; re-push the image with a current tool (e.g. skopeo copy)"
@@ -123,7 +126,7 @@ export class DigestMismatch extends TaggedError("DigestMismatch")<{
   readonly source: string
 }> {
   override get message(): string {
-    return `${this.what} from ${this.source} has digest ${this.actual}, expected ${this.expected}`
+    return escapeForTerminal(`${this.what} from ${this.source} has digest ${this.actual}, expected ${this.expected}`)
   }
   get hint(): string {
     return "the content was corrupted in the registry or in transit and has been discarded; pull again, and if it repeats re-push the image to the registry"
@@ -143,7 +146,7 @@ export class TruncatedDownload extends TaggedError("TruncatedDownload")<{
   readonly detail: string
 }> {
   override get message(): string {
-    return `download of ${this.digest} stopped after ${this.receivedBytes} of ${this.expectedBytes} bytes: ${this.detail}`
+    return escapeForTerminal(`download of ${this.digest} stopped after ${this.receivedBytes} of ${this.expectedBytes} bytes: ${this.detail}`)
   }
   get hint(): string {
     return "the connection dropped; pull again: the bytes already received are kept and the download resumes where it stopped"
@@ -162,14 +165,14 @@ export class NoMatchingPlatform extends TaggedError("NoMatchingPlatform")<{
   readonly available: ReadonlyArray<string>
 }> {
   override get message(): string {
-    return `image ${this.reference} has no manifest for ${this.wanted} (available: ${this.available.join(", ") || "none"})`
+    return escapeForTerminal(`image ${this.reference} has no manifest for ${this.wanted} (available: ${this.available.join(", ") || "none"})`)
   }
   get hint(): string {
     return !/^[a-z0-9_.-]+\/[a-z0-9_.-]+(\/[a-z0-9_.-]+)?$/.test(this.wanted)
       ? "write the platform as os/arch[/variant], e.g. linux/amd64 or linux/arm64/v8"
       : this.available.length === 0
       ? "the index lists no platforms at all; re-push the image with platform annotations"
-      : `pick one of the available platforms with { platform: "${this.available[0]}" } (CLI: --platform), knowing that a foreign architecture cannot run on this host`
+      : escapeForTerminal(`pick one of the available platforms with { platform: "${this.available[0]}" } (CLI: --platform), knowing that a foreign architecture cannot run on this host`)
   }
 }
 
@@ -184,7 +187,7 @@ export class DiskFull extends TaggedError("DiskFull")<{
   readonly operation: string
 }> {
   override get message(): string {
-    return `no space left on device while ${this.operation} ${this.path}`
+    return escapeForTerminal(`no space left on device while ${this.operation} ${this.path}`)
   }
   get hint(): string {
     return "free space on that file system (remove unused images with `krunbox rmi REF`) or point KRUNBOX_CACHE_DIR at a larger one"
@@ -204,7 +207,7 @@ export class UnsafeArchiveEntry extends TaggedError("UnsafeArchiveEntry")<{
   readonly reason: string
 }> {
   override get message(): string {
-    return `layer ${this.layer} entry ${JSON.stringify(this.entry)} rejected: ${this.reason}`
+    return escapeForTerminal(`layer ${this.layer} entry ${JSON.stringify(this.entry)} rejected: ${this.reason}`)
   }
   get hint(): string {
     return "the layer is malformed or malicious and was not unpacked; rebuild the image from a trusted source"
@@ -223,7 +226,7 @@ export class CorruptLayer extends TaggedError("CorruptLayer")<{
   readonly detail: string
 }> {
   override get message(): string {
-    return `layer ${this.layer} cannot be unpacked: ${this.detail}`
+    return escapeForTerminal(`layer ${this.layer} cannot be unpacked: ${this.detail}`)
   }
   get hint(): string {
     return "the cached layer is unusable; remove the image with `krunbox rmi REF` and pull it again"
@@ -240,7 +243,7 @@ export class ImageNotPulled extends TaggedError("ImageNotPulled")<{
   readonly reference: string
 }> {
   override get message(): string {
-    return `image ${this.reference} is not in the local store`
+    return escapeForTerminal(`image ${this.reference} is not in the local store`)
   }
   get hint(): string {
     return `pull it first with \`krunbox pull ${this.reference}\` (or allow pulling with { pull: "missing" })`
@@ -260,7 +263,7 @@ export class ImageStoreIoError extends TaggedError("ImageStoreIoError")<{
   readonly detail: string
 }> {
   override get message(): string {
-    return `${this.operation} ${this.path} failed (${this.code}): ${this.detail}`
+    return escapeForTerminal(`${this.operation} ${this.path} failed (${this.code}): ${this.detail}`)
   }
   get hint(): string {
     return this.code === "EACCES" || this.code === "EPERM"
@@ -281,7 +284,7 @@ export class RootfsPreparationFailed extends TaggedError("RootfsPreparationFaile
   readonly detail: string
 }> {
   override get message(): string {
-    return `preparing a ${this.strategy} rootfs at ${this.path} failed: ${this.detail}`
+    return escapeForTerminal(`preparing a ${this.strategy} rootfs at ${this.path} failed: ${this.detail}`)
   }
   get hint(): string {
     return this.strategy === "overlay"
@@ -301,7 +304,7 @@ export class InvalidImageUser extends TaggedError("InvalidImageUser")<{
   readonly reason: string
 }> {
   override get message(): string {
-    return `image user ${JSON.stringify(this.user)} cannot be resolved: ${this.reason}`
+    return escapeForTerminal(`image user ${JSON.stringify(this.user)} cannot be resolved: ${this.reason}`)
   }
   get hint(): string {
     return "run as a numeric uid[:gid] instead, or fix the image's /etc/passwd"
@@ -376,7 +379,7 @@ export class MetadataTooLarge extends TaggedError("MetadataTooLarge")<{
   override get message(): string {
     const size =
       this.announcedBytes !== undefined ? `${this.announcedBytes} bytes announced` : `more than ${this.limitBytes} bytes sent`
-    return `the ${this.what} at ${this.url} is larger than krunbox accepts (${size}; the limit is ${this.limitBytes} bytes)`
+    return escapeForTerminal(`the ${this.what} at ${this.url} is larger than krunbox accepts (${size}; the limit is ${this.limitBytes} bytes)`)
   }
   get hint(): string {
     return `real images keep their ${this.what === "token response" ? "tokens" : "manifests and configs"} far below this limit (a few KiB): the registry or the image is broken or hostile; check the reference and the registry`

@@ -6,20 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { ImageStore } from "../src/index.js"
-import { buildLayout, makeTempDir, prerequisite, pushLayout, registrySkipReason, removeDir, type RunningRegistry, smallImage, startRegistry, startTokenServer, type TokenServer } from "@krunbox/testing"
+import { buildLayout, errorOf, makeTempDir, prerequisite, pushLayout, registrySkipReason, removeDir, type RunningRegistry, smallImage, startRegistry, startTokenServer, type TokenServer } from "@krunbox/testing"
 
 const skipReason = registrySkipReason()
 const needs = prerequisite(skipReason)
 const admin = { username: "krunbox", password: "s3cret-Passw0rd" }
-
-const errorOf = async (promise: Promise<unknown>): Promise<Record<string, unknown>> => {
-  try {
-    await promise
-  } catch (error) {
-    return error as Record<string, unknown>
-  }
-  throw new Error("expected a failure")
-}
 
 const writeDockerConfig = (dir: string, registry: string, auth: { username: string; password: string } | undefined, form: "auth" | "fields" = "auth") => {
   const file = path.join(dir, `config-${Math.random().toString(16).slice(2)}.json`)

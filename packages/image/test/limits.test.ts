@@ -11,16 +11,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { ImageStore, type PullEvent } from "../src/index.js"
 import { limits } from "../src/internal/registry.js"
-import { bigImage, buildLayout, type BuiltLayout, makeTempDir, removeDir, type ScriptedRegistry, smallImage, startScriptedRegistry } from "@krunbox/testing"
-
-const errorOf = async (promise: Promise<unknown>): Promise<Record<string, unknown>> => {
-  try {
-    await promise
-  } catch (error) {
-    return error as Record<string, unknown>
-  }
-  throw new Error("expected a failure")
-}
+import { bigImage, buildLayout, type BuiltLayout, errorOf, makeTempDir, removeDir, type ScriptedRegistry, smallImage, startScriptedRegistry } from "@krunbox/testing"
 
 const MiB = 1024 * 1024
 

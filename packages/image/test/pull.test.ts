@@ -7,20 +7,11 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import * as zlib from "node:zlib"
 import { ImageStore, type PullEvent } from "../src/index.js"
-import { bigImage, buildLayout, type BuiltLayout, busyboxAmd64, busyboxPath, type CuttingProxy, fakeArm64, freePort, gnuLongName, isRoot, makeTempDir, opaqueSwapImage, paxLongName, prerequisite, pushLayout, registrySkipReason, removeDir, type RunningRegistry, smallImage, snapshotTree, startCuttingProxy, startRegistry, writeTar } from "@krunbox/testing"
+import { bigImage, buildLayout, type BuiltLayout, busyboxAmd64, busyboxPath, type CuttingProxy, errorOf, fakeArm64, freePort, gnuLongName, isRoot, makeTempDir, opaqueSwapImage, paxLongName, prerequisite, pushLayout, registrySkipReason, removeDir, type RunningRegistry, smallImage, snapshotTree, startCuttingProxy, startRegistry, writeTar } from "@krunbox/testing"
 
 const skipReason = registrySkipReason()
 const needs = prerequisite(skipReason)
 const asRoot = prerequisite(isRoot ? "" : "needs root")
-
-const errorOf = async (promise: Promise<unknown>): Promise<Record<string, unknown>> => {
-  try {
-    await promise
-  } catch (error) {
-    return error as Record<string, unknown>
-  }
-  throw new Error("expected a failure")
-}
 
 describe.skipIf(needs.skip)(needs.title("pull from a loopback registry"), () => {
   beforeAll(needs.check)

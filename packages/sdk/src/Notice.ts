@@ -7,6 +7,7 @@
  *
  * @since 0.1.0
  */
+import { escape as escapeForTerminal } from "@krunbox/core/TerminalText"
 import type { EngineName } from "./errors.js"
 
 /**
@@ -98,7 +99,8 @@ export const imageUserNotApplied = (reference: string, user: string, engine: Eng
   reference,
   user,
   engine,
-  message: `image ${reference} sets User ${JSON.stringify(user)}, but engine ${engine} runs workloads as root (uid 0): running it as root`
+  // the User string is the image's: shown, never obeyed by a terminal
+  message: escapeForTerminal(`image ${reference} sets User ${JSON.stringify(user)}, but engine ${engine} runs workloads as root (uid 0): running it as root`)
 })
 
 /** @internal */

@@ -3,6 +3,7 @@ import { has } from "../cli/Parser.js"
 import type { Parsed } from "../cli/Parser.js"
 import { UsageError } from "../cli/UsageError.js"
 import { formatBytes, shortDigest } from "./pull.js"
+import { jsonText, shown } from "../cli/Output.js"
 
 /** `2026-11-29 17:50` in local time: when an image was pulled, at a glance. */
 const formatTime = (iso: string): string => {
@@ -13,7 +14,8 @@ const formatTime = (iso: string): string => {
 }
 
 /** Left-aligned columns separated by three spaces, like `docker images`. */
-export const renderTable = (rows: ReadonlyArray<ReadonlyArray<string>>): string => {
+export const renderTable = (cells: ReadonlyArray<ReadonlyArray<string>>): string => {
+  const rows = cells.map((row) => row.map(shown))
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)))
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("   ")).join("\n") + "\n"
 }
@@ -25,7 +27,7 @@ export const imagesCommand = async (parsed: Parsed): Promise<number> => {
   }
   const images = Image.ImageStore.open().list()
   if (has(parsed, "json")) {
-    process.stdout.write(`${JSON.stringify(images, null, 2)}\n`)
+    process.stdout.write(`${jsonText(images, { pretty: true })}\n`)
     return 0
   }
   const rows = [

@@ -1,4 +1,5 @@
 import type { Setup } from "@krunbox/runtime"
+import { shown } from "../cli/Output.js"
 
 const truncate = (line: string): string => {
   const width = Math.max(20, (process.stderr.columns ?? 100) - 20)
@@ -14,15 +15,15 @@ export const setupProgressPrinter = (): Setup.ProgressListener => {
   return (event) => {
     if (event.status === "progress") {
       if (process.stderr.isTTY) {
-        process.stderr.write(`\r\x1b[K  ${event.step}: ${truncate(event.detail ?? "")}`)
+        process.stderr.write(`\r\x1b[K  ${event.step}: ${truncate(shown(event.detail ?? ""))}`)
       } else if (performance.now() - lastHeartbeat > 10_000) {
         lastHeartbeat = performance.now()
-        process.stderr.write(`[setup] ${event.step}: ${truncate(event.detail ?? "")}\n`)
+        process.stderr.write(`[setup] ${event.step}: ${truncate(shown(event.detail ?? ""))}\n`)
       }
       return
     }
     if (process.stderr.isTTY) process.stderr.write("\r\x1b[K")
     const mark = event.status === "start" ? "…" : event.status === "skip" ? "✓ cached" : event.status === "done" ? "✓" : event.status
-    process.stderr.write(`[setup] ${event.step} ${mark}${event.detail === undefined ? "" : ` ${event.detail}`}\n`)
+    process.stderr.write(`[setup] ${event.step} ${mark}${event.detail === undefined ? "" : ` ${shown(event.detail)}`}\n`)
   }
 }

@@ -2,6 +2,7 @@ import * as Image from "@krunbox/image"
 import { flag, has } from "../cli/Parser.js"
 import type { Parsed } from "../cli/Parser.js"
 import { UsageError } from "../cli/UsageError.js"
+import { jsonText, shown } from "../cli/Output.js"
 
 /** `1.5 MiB`, `512 B`: binary units, one decimal. */
 export const formatBytes = (bytes: number): string => {
@@ -16,7 +17,7 @@ export const formatBytes = (bytes: number): string => {
 }
 
 /** `sha256:0123456789ab`: enough of a digest to tell images apart. */
-export const shortDigest = (digest: string): string => digest.slice(0, "sha256:".length + 12)
+export const shortDigest = (digest: string): string => shown(digest.slice(0, "sha256:".length + 12))
 
 interface LayerLine {
   readonly digest: string
@@ -57,10 +58,10 @@ export const pullProgressPrinter = (stream: NodeJS.WriteStream = process.stderr)
   return (event) => {
     switch (event.type) {
       case "resolving":
-        stream.write(tty ? `Pulling ${event.reference}\n` : `[pull] resolving ${event.reference}\n`)
+        stream.write(tty ? `Pulling ${shown(event.reference)}\n` : `[pull] resolving ${shown(event.reference)}\n`)
         return
       case "resolved": {
-        const summary = `${shortDigest(event.manifestDigest)} ${event.platform}: ${event.layers.length} layer${event.layers.length === 1 ? "" : "s"}, ${formatBytes(event.totalBytes)}`
+        const summary = `${shortDigest(event.manifestDigest)} ${shown(event.platform)}: ${event.layers.length} layer${event.layers.length === 1 ? "" : "s"}, ${formatBytes(event.totalBytes)}`
         stream.write(tty ? `  ${summary}\n` : `[pull] resolved ${summary}\n`)
         for (const layer of event.layers) layers.push({ digest: layer.digest, status: "waiting", received: 0, total: layer.size })
         return
@@ -121,8 +122,8 @@ export const pullCommand = async (parsed: Parsed): Promise<number> => {
       onProgress: pullProgressPrinter(),
       signal: abort.signal
     })
-    if (json) process.stdout.write(`${JSON.stringify(image, null, 2)}\n`)
-    else process.stdout.write(`${image.reference} ${image.manifestDigest}\n`)
+    if (json) process.stdout.write(`${jsonText(image, { pretty: true })}\n`)
+    else process.stdout.write(`${shown(image.reference)} ${image.manifestDigest}\n`)
     return 0
   } catch (error) {
     if (interruptedBy === undefined) throw error

@@ -1,4 +1,5 @@
 import { KrunboxError } from "@krunbox/core/KrunboxError"
+import { jsonText, shownMessage } from "../cli/Output.js"
 
 /** Exit status for krunbox's own failures (Docker's convention). */
 export const KRUNBOX_FAILURE = 125
@@ -35,17 +36,17 @@ export const reportFailure = (error: unknown, json: boolean): number => {
   const problems = problemsOf(error)
   if (json) {
     // an InvalidMicroVmConfig's own JSON lists its problems in full
-    process.stdout.write(`${JSON.stringify({ error: { problems, ...errorJson(error) } })}\n`)
+    process.stdout.write(`${jsonText({ error: { problems, ...errorJson(error) } })}\n`)
     return KRUNBOX_FAILURE
   }
   if (problems.length > 0) {
-    for (const problem of problems) process.stderr.write(`krunbox: ${problem.message} [${problem._tag}]\n`)
+    for (const problem of problems) process.stderr.write(`krunbox: ${shownMessage(problem.message)} [${shownMessage(problem._tag)}]\n`)
     return KRUNBOX_FAILURE
   }
   const { _tag, message } = errorJson(error) as { readonly _tag: string; readonly message: string }
-  process.stderr.write(`krunbox: ${message} [${_tag}]\n`)
+  process.stderr.write(`krunbox: ${shownMessage(message)} [${shownMessage(_tag)}]\n`)
   // errors whose message already ends with the fix do not repeat it
   const hint = KrunboxError.isInstance(error) ? error.hint : ""
-  if (hint !== "" && !message.includes(hint)) process.stderr.write(`krunbox: hint: ${hint}\n`)
+  if (hint !== "" && !message.includes(hint)) process.stderr.write(`krunbox: hint: ${shownMessage(hint)}\n`)
   return KRUNBOX_FAILURE
 }

@@ -4,6 +4,7 @@ import type { Parsed } from "../cli/Parser.js"
 import { UsageError } from "../cli/UsageError.js"
 import { formatBytes } from "./pull.js"
 import { errorJson, KRUNBOX_FAILURE, reportFailure } from "./report.js"
+import { jsonText, shown } from "../cli/Output.js"
 
 /**
  * `krunbox rmi REF...`: removes each image (and the blobs no other image uses). Like `docker rmi`,
@@ -22,7 +23,7 @@ export const rmiCommand = async (parsed: Parsed): Promise<number> => {
       const removed = await store.remove(reference)
       results.push({ ...removed })
       if (!json) {
-        process.stdout.write(`Deleted ${removed.reference} (${removed.deletedBlobs} blob${removed.deletedBlobs === 1 ? "" : "s"}, ${formatBytes(removed.freedBytes)} freed)\n`)
+        process.stdout.write(`Deleted ${shown(removed.reference)} (${removed.deletedBlobs} blob${removed.deletedBlobs === 1 ? "" : "s"}, ${formatBytes(removed.freedBytes)} freed)\n`)
       }
     } catch (error) {
       failed = true
@@ -30,6 +31,6 @@ export const rmiCommand = async (parsed: Parsed): Promise<number> => {
       else reportFailure(error, false)
     }
   }
-  if (json) process.stdout.write(`${JSON.stringify(results, null, 2)}\n`)
+  if (json) process.stdout.write(`${jsonText(results, { pretty: true })}\n`)
   return failed ? KRUNBOX_FAILURE : 0
 }

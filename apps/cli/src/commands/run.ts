@@ -9,6 +9,7 @@ import type { Parsed } from "../cli/Parser.js"
 import { UsageError } from "../cli/UsageError.js"
 import { setupProgressPrinter } from "./progress.js"
 import { pullProgressPrinter } from "./pull.js"
+import { jsonText, shownMessage } from "../cli/Output.js"
 
 /** Exit status when --timeout stopped the workload, as timeout(1) does. */
 export const TIMED_OUT = 124
@@ -122,12 +123,12 @@ export const runCommand = async (parsed: Parsed): Promise<number> => {
   process.on("SIGINT", onSignal)
   process.on("SIGTERM", onSignal)
   // the SDK hands its notices (engine fallback, image User not applied, ...) to us to print
-  const onNotice = (notice: Notice) => process.stderr.write(`krunbox: ${notice.message}\n`)
+  const onNotice = (notice: Notice) => process.stderr.write(`krunbox: ${shownMessage(notice.message)}\n`)
   const timing = { signal: abort.signal, onNotice, ...(timeoutMs === undefined ? {} : { timeoutMs }) }
   try {
     if (has(parsed, "json")) {
       const result = await vm.run(timing)
-      process.stdout.write(`${JSON.stringify(record(result, { stdout: result.stdout, stderr: result.stderr, truncated: result.truncated }))}\n`)
+      process.stdout.write(`${jsonText(record(result, { stdout: result.stdout, stderr: result.stderr, truncated: result.truncated }))}\n`)
       return exitCode(result, interruptedBy)
     }
     const info = await vm.spawn({ ...timing, stdout: "inherit", stderr: "inherit" }).exited

@@ -47,3 +47,13 @@ export const snapshotTree = (root: string): Map<string, string> => {
   walk(root, "")
   return out
 }
+
+/** The error a promise rejects with (as a record, for `toMatchObject`); fails the test when it resolves. */
+export const errorOf = async (promise: Promise<unknown>): Promise<Record<string, unknown>> => {
+  try {
+    await promise
+  } catch (error) {
+    return error as Record<string, unknown>
+  }
+  throw new Error("expected a failure")
+}
