@@ -40,7 +40,7 @@ import { fromFsError } from "./internal/fsErrors.js"
 import { defaultDockerConfigPath, lookupCredentials } from "./internal/credentials.js"
 import { processIsAlive, withFileLock } from "./internal/lock.js"
 import { limits, mediaTypes, RegistryClient } from "./internal/registry.js"
-import { isRoot, overlaySupported, RunDirectories, type RootfsStrategy } from "./internal/runs.js"
+import { isRoot, overlaySupported, RunDirectories, type RootfsStrategy, widenedModesFile, writeWidenedModes } from "./internal/runs.js"
 import { removeTree } from "./internal/removeTree.js"
 import { RootfsBuilder } from "./internal/unpack.js"
 
@@ -337,7 +337,23 @@ export class ImageStore {
     return new ImageStore(options)
   }
 
+  /**
+   * The store's folder is private (0700, as containerd's root is): unpacked bases and run
+   * copies hold the image's setuid-root programs and its private files, which no other user of
+   * this host may reach. A store made before with wider permissions is narrowed when it is ours.
+   */
+  private ensureRoot(): void {
+    try {
+      fs.mkdirSync(this.root, { recursive: true, mode: 0o700 })
+      const stat = fs.statSync(this.root)
+      if ((stat.mode & 0o077) !== 0 && stat.uid === process.getuid?.()) fs.chmodSync(this.root, 0o700)
+    } catch (error) {
+      throw fromFsError(error, this.root, "creating")
+    }
+  }
+
   private ensureDirs(): void {
+    this.ensureRoot()
     this.blobs.ensureDirs()
     for (const dir of [this.refsDir, this.basesDir, this.tmpDir]) {
       try {
@@ -608,7 +624,7 @@ export class ImageStore {
         throw fromFsError(error, this.tmpDir, "creating a directory in")
       }
       try {
-        const builder = new RootfsBuilder(temp, { preserveOwnership: isRoot() })
+        const builder = new RootfsBuilder(temp, { preserveOwnership: isRoot(), keepReadable: !isRoot() })
         for (const [index, layer] of image.layers.entries()) {
           emit({ type: "unpacking", digest: layer.digest, index, count: image.layers.length })
           const blobPath = this.blobs.path(layer.digest)
@@ -622,12 +638,15 @@ export class ImageStore {
         }
         builder.finish()
         try {
+          // the record of widened modes goes first: a base is never there without it
+          writeWidenedModes(baseDir, builder.widenedModesDeepestFirst())
           fs.renameSync(temp, baseDir)
         } catch (error) {
           throw fromFsError(error, baseDir, "moving the unpacked image to")
         }
       } catch (error) {
         await removeTree(temp).catch(() => undefined)
+        fs.rmSync(widenedModesFile(baseDir), { force: true })
         throw error
       }
       emit({ type: "unpacked", manifestDigest: image.manifestDigest, milliseconds: performance.now() - started })
@@ -651,6 +670,7 @@ export class ImageStore {
       image = await this.pull(reference, options)
     }
     const noEvents = () => undefined
+    this.ensureRoot()
     const baseDir = await this.unpack(image, options.onProgress ?? noEvents)
     const config = ImageConfig.fromImageConfig(this.readConfig(image))
     await this.runs.cleanStale()
@@ -745,6 +765,7 @@ export class ImageStore {
     for (const hex of baseCandidates) {
       if (usedBases.has(hex)) continue
       await removeTree(path.join(this.basesDir, hex))
+      fs.rmSync(widenedModesFile(path.join(this.basesDir, hex)), { force: true })
     }
     return { deletedBlobs, freedBytes }
   }

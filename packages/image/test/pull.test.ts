@@ -153,6 +153,20 @@ describe.skipIf(needs.skip)(needs.title("pull from a loopback registry"), () => 
       expect(fs.statSync(path.join(base, "bin", "busybox")).uid).toBe(0)
     })
 
+    it("keeps the store's folder private (0700): bases hold the image's setuid and private files", () => {
+      expect(fs.statSync(store.root).mode & 0o777).toBe(0o700)
+    })
+
+    it("keeps modes that leave even the owner out (0000) in the base as root, and in a copy", async () => {
+      expect(fs.statSync(path.join(base, "unreadable.txt")).mode & 0o7777).toBe(isRoot ? 0o000 : 0o400)
+      expect(fs.statSync(path.join(base, "noaccess")).mode & 0o7777).toBe(isRoot ? 0o000 : 0o500)
+      await using run = await store.prepareRootfs(`${registry.host}/busybox:latest`, { strategy: "copy", pull: "never" })
+      for (const name of ["unreadable.txt", "unreadable-link", "noaccess"]) {
+        expect(fs.statSync(path.join(run.rootfsDir, name)).mode & 0o7777).toBe(0o000)
+      }
+      expect(fs.statSync(path.join(run.rootfsDir, "unreadable.txt")).ino).toBe(fs.statSync(path.join(run.rootfsDir, "unreadable-link")).ino)
+    })
+
     it("does not create device nodes (the engines provide /dev)", () => {
       expect(fs.existsSync(path.join(base, "dev", "null"))).toBe(false)
     })
@@ -247,6 +261,19 @@ describe.skipIf(needs.skip)(needs.title("pull from a loopback registry"), () => 
       expect(fs.readFileSync(path.join(hostDir, "precious.txt"), "utf8")).toBe("host data\n")
     } finally {
       removeDir(cacheOf(store))
+    }
+  })
+
+  it("narrows a store folder made earlier with wider permissions to 0700", async () => {
+    const cacheDir = makeTempDir("cache-wide")
+    fs.mkdirSync(path.join(cacheDir, "images"), { mode: 0o755 })
+    fs.chmodSync(path.join(cacheDir, "images"), 0o755)
+    const store = ImageStore.open({ cacheDir, dockerConfigPath: "/nonexistent" })
+    try {
+      await store.pull(`${registry.host}/tampered:latest`, { unpack: false })
+      expect(fs.statSync(store.root).mode & 0o777).toBe(0o700)
+    } finally {
+      removeDir(cacheDir)
     }
   })
 

@@ -34,9 +34,14 @@ const base = path.join(store.root, "rootfs", image.manifestDigest.slice(7))
 const run = await store.prepareRootfs(reference, { pull: "never" })
 fs.writeFileSync(path.join(run.rootfsDir, "bin", "busybox"), "clobbered")
 const stat = (p) => { const s = fs.lstatSync(path.join(base, p)); return { mode: s.mode & 0o7777, uid: s.uid } }
+const modeIn = (dir, p) => fs.lstatSync(path.join(dir, p)).mode & 0o7777
 const result = {
   uid: process.getuid(),
+  storeMode: fs.statSync(store.root).mode & 0o777,
   strategy: run.strategy,
+  // the image's modes in the run's copy; the base keeps them readable for the owner
+  copyModes: ["unreadable.txt", "unreadable-link", "noaccess", "readonly", "readonly/file.txt"].map((p) => modeIn(run.rootfsDir, p)),
+  baseModes: ["unreadable.txt", "noaccess"].map((p) => modeIn(base, p)),
   busyboxSha256: createHash("sha256").update(fs.readFileSync(path.join(base, "bin", "busybox"))).digest("hex"),
   setuid: stat("usr/local/bin/setuid-app"),
   readonlyDir: stat("readonly"),
@@ -93,7 +98,10 @@ describe.skipIf(needs.skip)(needs.title("as an unprivileged user"), () => {
     const result = JSON.parse(output.trim().split("\n").at(-1)!) as Record<string, unknown>
     expect(result).toEqual({
       uid: nobody,
+      storeMode: 0o700,
       strategy: "copy",
+      copyModes: [0o000, 0o000, 0o000, 0o555, 0o444],
+      baseModes: [0o400, 0o500],
       // the cached base still holds the image's busybox, though the run clobbered its copy
       busyboxSha256: createHash("sha256").update(fs.readFileSync(busyboxPath)).digest("hex"),
       setuid: { mode: 0o4755, uid: nobody },

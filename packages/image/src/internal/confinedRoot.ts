@@ -160,6 +160,15 @@ export class ConfinedRoot {
     fs.lutimesSync(this.child(dir, name), mtime, mtime)
   }
 
+  /** chmod of a file or directory, refusing a symlink (whose chmod would change its target). */
+  chmodNoFollow(dir: RealDir, name: string, mode: number): void {
+    const target = this.child(dir, name)
+    const stat = lstatOrUndefined(target)
+    if (stat === undefined) return
+    if (stat.isSymbolicLink()) throw new EscapeAttempt(`/${joinReal(dir, name)} is a symlink`)
+    fs.chmodSync(target, mode)
+  }
+
   /**
    * Runs `fn` with a descriptor of the directory `dir` (checked now, opened `O_NOFOLLOW`), for
    * `fchmod`/`futimes`/`fchown`; does nothing when it is gone or no longer a directory.

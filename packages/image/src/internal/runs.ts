@@ -14,6 +14,7 @@ import * as fs from "node:fs"
 import * as path from "node:path"
 import { promisify } from "node:util"
 import { DiskFull, RootfsPreparationFailed } from "../errors.js"
+import { ConfinedRoot } from "./confinedRoot.js"
 import { processIsAlive } from "./lock.js"
 import { fromFsError } from "./fsErrors.js"
 import { removeTree } from "./removeTree.js"
@@ -93,6 +94,48 @@ export const overlaySupported = (): boolean => {
   }
 }
 
+/**
+ * Where an unprivileged unpack records the modes it had to widen so that the base stays
+ * copyable (a 0000 file, a 0000 directory): next to the base, never inside it (the guest would
+ * see it).
+ */
+export const widenedModesFile = (baseDir: string): string => `${baseDir}.modes.json`
+
+export const writeWidenedModes = (baseDir: string, modes: ReadonlyArray<readonly [string, number]>): void => {
+  if (modes.length === 0) return
+  fs.writeFileSync(widenedModesFile(baseDir), `${JSON.stringify({ schema: 1, modes })}\n`)
+}
+
+const readWidenedModes = (baseDir: string): ReadonlyArray<readonly [string, number]> => {
+  let text: string
+  try {
+    text = fs.readFileSync(widenedModesFile(baseDir), "utf8")
+  } catch {
+    return []
+  }
+  const parsed = JSON.parse(text) as { schema?: unknown; modes?: unknown }
+  if (parsed.schema !== 1 || !Array.isArray(parsed.modes)) return []
+  return (parsed.modes as Array<unknown>).filter(
+    (entry): entry is [string, number] => Array.isArray(entry) && typeof entry[0] === "string" && Number.isInteger(entry[1])
+  )
+}
+
+/** Gives a fresh copy the image's modes back, deepest first (a 0000 directory last of all below it). */
+const restoreWidenedModes = (copy: string, modes: ReadonlyArray<readonly [string, number]>): void => {
+  const confined = new ConfinedRoot(copy)
+  for (const [rel, mode] of modes) {
+    try {
+      if (rel === "") fs.chmodSync(copy, mode)
+      else {
+        const parts = rel.split("/")
+        confined.chmodNoFollow(parts.slice(0, -1), parts[parts.length - 1]!, mode)
+      }
+    } catch (error) {
+      throw new RootfsPreparationFailed({ strategy: "copy", path: `${copy}/${rel}`, detail: `restoring the image's mode ${mode.toString(8)}: ${error instanceof Error ? error.message : String(error)}` })
+    }
+  }
+}
+
 export class RunDirectories {
   constructor(readonly runsDir: string) {}
 
@@ -136,6 +179,7 @@ export class RunDirectories {
         }
         throw new RootfsPreparationFailed({ strategy, path: copy, detail })
       }
+      restoreWidenedModes(copy, readWidenedModes(baseDir))
       return { dir, rootfsDir: copy, strategy }
     } catch (error) {
       await this.destroy(dir)

@@ -77,23 +77,51 @@ export class RootfsBuilder {
   /** directory metadata applied by finish(), keyed by real path relative to the root */
   private readonly dirMeta = new Map<string, DirMeta>()
   private readonly preserveOwnership: boolean
+  private readonly keepReadable: boolean
+  /** real paths whose stored mode was widened for the owner, with the image's own mode */
+  private readonly widenedModes = new Map<string, number>()
   private readonly fs: ConfinedRoot
 
+  /**
+   * `keepReadable` (for unprivileged unpacking, whose per-run copies are made by a process
+   * that has no CAP_DAC_OVERRIDE): files keep owner read and directories owner read and search
+   * permission, whatever the image says, so that the base can be copied; the image's own modes
+   * are kept in {@link widenedModes} to be applied to each copy.
+   */
   constructor(
     readonly root: string,
-    options: { readonly preserveOwnership: boolean }
+    options: { readonly preserveOwnership: boolean; readonly keepReadable?: boolean }
   ) {
     this.preserveOwnership = options.preserveOwnership
+    this.keepReadable = options.keepReadable ?? false
     this.fs = new ConfinedRoot(root)
+  }
+
+  /** The mode to store for an image mode, recording it when it had to be widened. */
+  private storedMode(rel: string, mode: number, ownerNeeds: number): number {
+    const stored = this.keepReadable ? mode | ownerNeeds : mode
+    if (stored !== mode) this.widenedModes.set(rel, mode)
+    else this.widenedModes.delete(rel)
+    return stored
+  }
+
+  /**
+   * Paths (relative to the root, deepest first) whose mode in the unpacked tree was widened for
+   * the owner, with the mode the image gives them; empty unless `keepReadable`.
+   */
+  widenedModesDeepestFirst(): ReadonlyArray<readonly [string, number]> {
+    return [...this.widenedModes.entries()].sort((a, b) => b[0].split("/").length - a[0].split("/").length)
   }
 
   /** Removes `name` in `dir` (recursively for directories) and forgets the metadata below it. */
   private remove(dir: RealDir, name: string, stat: fs.Stats): void {
     this.fs.remove(dir, name, stat)
+    const rel = joinReal(dir, name)
+    this.widenedModes.delete(rel)
     if (stat.isDirectory()) {
-      const rel = joinReal(dir, name)
       const prefix = `${rel}/`
       for (const key of this.dirMeta.keys()) if (key === rel || key.startsWith(prefix)) this.dirMeta.delete(key)
+      for (const key of this.widenedModes.keys()) if (key.startsWith(prefix)) this.widenedModes.delete(key)
     }
   }
 
@@ -182,7 +210,7 @@ export class RootfsBuilder {
                 bytes += chunk.length
               }
               if (this.preserveOwnership) fs.fchownSync(fd, entry.uid, entry.gid)
-              fs.fchmodSync(fd, entry.mode)
+              fs.fchmodSync(fd, this.storedMode(rel, entry.mode, 0o400))
               fs.futimesSync(fd, entry.mtime, entry.mtime)
             } finally {
               fs.closeSync(fd)
@@ -213,6 +241,9 @@ export class RootfsBuilder {
               throw new EscapeAttempt(`hardlink target ${JSON.stringify(entry.linkname)} was inside the entry it replaces`)
             }
             this.fs.link(linkParent, linkName, parent, base)
+            // a second name of a widened inode: its copy needs the image's mode too
+            const widened = this.widenedModes.get(joinReal(linkParent, linkName))
+            if (widened !== undefined) this.widenedModes.set(rel, widened)
             break
           }
           default: {
@@ -249,7 +280,7 @@ export class RootfsBuilder {
       try {
         this.fs.withDirFd(rel === "" ? [] : rel.split("/"), (fd) => {
           if (rel === "" && this.preserveOwnership) fs.fchownSync(fd, meta.uid, meta.gid)
-          fs.fchmodSync(fd, meta.mode)
+          fs.fchmodSync(fd, this.storedMode(rel, meta.mode, 0o500))
           fs.futimesSync(fd, meta.mtime, meta.mtime)
         })
       } catch (error) {

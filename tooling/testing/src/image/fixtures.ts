@@ -70,7 +70,12 @@ export const busyboxAmd64 = (): ImageSpec => {
     { name: "home/app/", type: "directory", uid: 1000, gid: 1000 },
     { name: "mtime.txt", content: "old\n", mtime: 1_000_000_000 },
     { name: "readonly/", type: "directory", mode: 0o555 },
-    { name: "readonly/file.txt", content: "in a read-only directory\n", mode: 0o444 }
+    { name: "readonly/file.txt", content: "in a read-only directory\n", mode: 0o444 },
+    // modes that leave even the owner out: an unprivileged copy must still work (issue 12)
+    { name: "unreadable.txt", content: "mode 0000\n", mode: 0o000 },
+    { name: "unreadable-link", type: "hardlink", linkname: "unreadable.txt" },
+    { name: "noaccess/", type: "directory", mode: 0o000 },
+    { name: "noaccess/inside.txt", content: "in a mode 0000 directory\n", mode: 0o640 }
   ]
   const fourth: Array<TarInput> = [{ name: "platform.txt", content: "linux/amd64\n" }]
   return {
