@@ -5,12 +5,14 @@ import { UsageError } from "./cli/UsageError.js"
 import { completionCommand } from "./commands/completion.js"
 import { doctorCommand } from "./commands/doctor.js"
 import { imagesCommand } from "./commands/images.js"
+import { pruneCommand } from "./commands/prune.js"
 import { pullCommand } from "./commands/pull.js"
 import { reportFailure } from "./commands/report.js"
 import { rmiCommand } from "./commands/rmi.js"
 import { runCommand } from "./commands/run.js"
 import { setupCommand } from "./commands/setup.js"
-import { completionSpec, doctorSpec, imagesSpec, pullSpec, rmiSpec, runSpec, setupSpec, versionSpec } from "./commands/specs.js"
+import { systemCommand } from "./commands/system.js"
+import { completionSpec, doctorSpec, imagesSpec, pruneSpec, pullSpec, rmiSpec, runSpec, setupSpec, systemSpec, versionSpec } from "./commands/specs.js"
 import { krunboxVersion, versionCommand } from "./commands/version.js"
 import type { Parsed } from "./cli/Parser.js"
 
@@ -24,6 +26,8 @@ const commands: ReadonlyArray<Command> = [
   { spec: pullSpec, handler: pullCommand },
   { spec: imagesSpec, handler: imagesCommand },
   { spec: rmiSpec, handler: rmiCommand },
+  { spec: pruneSpec, handler: pruneCommand },
+  { spec: systemSpec, handler: systemCommand },
   { spec: setupSpec, handler: setupCommand },
   { spec: doctorSpec, handler: doctorCommand },
   { spec: versionSpec, handler: versionCommand },

@@ -10,7 +10,8 @@
  * partial/               downloads in progress (resumed on the next pull)
  * refs/<sha256>.json     one record per pulled reference
  * rootfs/<hex>/          unpacked base of a manifest (read-only by convention)
- * tmp/                   bases being unpacked
+ * tmp/<hex>-…/           bases being unpacked (under rootfs/<hex>.lock)
+ * pulls/<token>.json     the blobs a pull in progress is fetching
  * runs/<pid>-<id>/       per-run root file systems (overlay mount or copy)
  * ```
  *
@@ -38,7 +39,9 @@ import type { Platform } from "./Platform.js"
 import { BlobStore, type Descriptor } from "./internal/blobs.js"
 import { fromFsError } from "./internal/fsErrors.js"
 import { defaultDockerConfigPath, lookupCredentials } from "./internal/credentials.js"
-import { processIsAlive, withFileLock } from "./internal/lock.js"
+import { diskUsage } from "./internal/diskUsage.js"
+import { lockHeld, tryFileLock, withFileLock } from "./internal/lock.js"
+import { PullMarker, readPullMarkers } from "./internal/pullMarker.js"
 import { limits, mediaTypes, RegistryClient } from "./internal/registry.js"
 import { isRoot, overlaySupported, RunDirectories, type RootfsStrategy, widenedModesFile, writeWidenedModes } from "./internal/runs.js"
 import { removeTree } from "./internal/removeTree.js"
@@ -189,6 +192,74 @@ export interface RemoveResult {
 }
 
 /**
+ * Result of {@link ImageStore.prune}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface PruneResult {
+  /** run directories whose owner was dead */
+  readonly staleRuns: number
+  /** unpacked bases no image and no live run used */
+  readonly removedBases: number
+  /** partial downloads no live pull was working on */
+  readonly removedDownloads: number
+  /** unpack directories of pulls or runs that were killed while unpacking */
+  readonly removedUnpackDirs: number
+  /** blobs no image and no live pull used */
+  readonly deletedBlobs: number
+  /** everything removed, on disk */
+  readonly freedBytes: number
+}
+
+/**
+ * What the store takes on disk, from {@link ImageStore.usage}.
+ *
+ * @since 0.1.0
+ * @category models
+ */
+export interface StoreUsage {
+  /** the store's folder */
+  readonly root: string
+  readonly images: ReadonlyArray<{
+    readonly reference: string
+    readonly manifestDigest: string
+    readonly platform: string
+    readonly pulledAt: string
+    /** its manifest, index, config and layers as stored (compressed; shared blobs counted for each image) */
+    readonly blobBytes: number
+    /** its unpacked base, when unpacked */
+    readonly unpackedBytes: number | undefined
+    readonly liveRuns: number
+  }>
+  /** every unpacked base; one without references and live runs is what `rmi` left to prune */
+  readonly bases: ReadonlyArray<{
+    readonly manifestDigest: string
+    readonly references: ReadonlyArray<string>
+    readonly liveRuns: number
+    readonly bytes: number
+  }>
+  readonly runs: ReadonlyArray<{
+    readonly id: string
+    readonly manifestDigest: string | undefined
+    readonly strategy: RootfsStrategy | undefined
+    readonly pid: number | undefined
+    readonly createdAt: string | undefined
+    /** false: its owner is dead, prune removes it */
+    readonly live: boolean
+    readonly bytes: number
+  }>
+  readonly blobs: { readonly count: number; readonly bytes: number; readonly unusedCount: number; readonly unusedBytes: number }
+  /** partial downloads; `active` while a live pull holds their lock */
+  readonly downloads: ReadonlyArray<{ readonly digest: string; readonly bytes: number; readonly active: boolean }>
+  /** bases being unpacked, or left by a killed unpack */
+  readonly unpackDirs: ReadonlyArray<{ readonly name: string; readonly bytes: number; readonly active: boolean }>
+  readonly totalBytes: number
+  /** what {@link ImageStore.prune} would free now */
+  readonly reclaimableBytes: number
+}
+
+/**
  * Options of {@link ImageStore.open}.
  *
  * @since 0.1.0
@@ -311,6 +382,7 @@ export class ImageStore {
   private readonly refsDir: string
   private readonly basesDir: string
   private readonly tmpDir: string
+  private readonly pullsDir: string
   private readonly runs: RunDirectories
   private readonly dockerConfigPath: string
   private overlayWorks: boolean | undefined
@@ -323,6 +395,7 @@ export class ImageStore {
     this.refsDir = path.join(this.root, "refs")
     this.basesDir = path.join(this.root, "rootfs")
     this.tmpDir = path.join(this.root, "tmp")
+    this.pullsDir = path.join(this.root, "pulls")
     this.runs = new RunDirectories(path.join(this.root, "runs"))
     this.dockerConfigPath = options.dockerConfigPath ?? defaultDockerConfigPath()
   }
@@ -465,6 +538,23 @@ export class ImageStore {
     const emit = options.onProgress ?? (() => undefined)
     const canonical = Reference.format(ref)
     this.ensureDirs()
+    // names the blobs being fetched until the image is recorded, for prune and remove elsewhere
+    const marker = PullMarker.start(this.pullsDir)
+    try {
+      return await this.pullMarked(ref, canonical, options, emit, marker, started)
+    } finally {
+      marker.end()
+    }
+  }
+
+  private async pullMarked(
+    ref: Reference.ImageReference,
+    canonical: string,
+    options: PullOptions,
+    emit: (event: PullEvent) => void,
+    marker: PullMarker,
+    started: number
+  ): Promise<ImageInfo> {
     emit({ type: "resolving", reference: canonical })
 
     const client = new RegistryClient(ref, {
@@ -478,6 +568,7 @@ export class ImageStore {
     const wantedText = PlatformModule.format(wanted)
 
     const top = await client.getManifest(ref.digest ?? ref.tag ?? "latest")
+    marker.add(top.digest)
     this.blobs.writeVerified(top.digest, top.bytes, `${client.baseUrl}/manifests`)
     let manifest = top
     let indexDigest: string | undefined
@@ -499,6 +590,7 @@ export class ImageStore {
       }
       chosenPlatform = chosen.platform
       manifest = await client.getManifest(chosen.digest)
+      marker.add(manifest.digest)
       if (manifest.digest !== chosen.digest) {
         throw new DigestMismatch({ expected: chosen.digest, actual: manifest.digest, what: "manifest", source: client.baseUrl })
       }
@@ -525,6 +617,7 @@ export class ImageStore {
     const layers: ReadonlyArray<LayerInfo> = parsed.layers.map((l) => ({ digest: l.digest, size: l.size, mediaType: l.mediaType }))
     const totalBytes = layers.reduce((sum, l) => sum + l.size, 0)
 
+    marker.add(parsed.config.digest, ...parsed.layers.map((l) => l.digest))
     if (parsed.config.size > limits.configBytes) {
       // refused from the manifest's word, before a byte is downloaded: the download itself never
       // accepts more than the announced size, so nothing larger can reach blobs/
@@ -588,9 +681,16 @@ export class ImageStore {
       created: typeof imageConfig.created === "string" ? imageConfig.created : undefined,
       pulledAt: new Date().toISOString()
     }
-    if (options.unpack ?? true) await this.unpack(record, emit)
     const previous = this.find(canonical)
-    this.writeRecord(record)
+    if (options.unpack ?? true) {
+      // recorded under the base's lock, so no prune sees the new base unreferenced
+      await withFileLock(this.baseLock(record.manifestDigest), async () => {
+        await this.unpackLocked(record, emit)
+        this.writeRecord(record)
+      })
+    } else {
+      this.writeRecord(record)
+    }
     if (previous !== undefined && previous.manifestDigest !== record.manifestDigest) {
       // the tag moved: what only the old image used is garbage now
       await this.collectGarbage(new Set(this.ownedDigests(previous)))
@@ -600,13 +700,16 @@ export class ImageStore {
     return record
   }
 
-  /** The unpacked base of an image, unpacking it (once, under a lock) when missing. */
-  private async unpack(image: ImageInfo, emit: (event: PullEvent) => void): Promise<string> {
+  private baseLock(manifestDigest: string): string {
+    return path.join(this.basesDir, `${hexOf(manifestDigest)}.lock`)
+  }
+
+  /** The unpacked base of an image, unpacking it when missing; call with the base's lock held. */
+  private async unpackLocked(image: ImageInfo, emit: (event: PullEvent) => void): Promise<string> {
     const baseDir = path.join(this.basesDir, hexOf(image.manifestDigest))
     if (fs.existsSync(baseDir)) return baseDir
     this.ensureDirs()
-    return withFileLock(`${baseDir}.lock`, async () => {
-      if (fs.existsSync(baseDir)) return baseDir
+    {
       const started = performance.now()
       const config = this.readConfig(image) as { rootfs?: { diff_ids?: unknown } }
       const diffIds = Array.isArray(config.rootfs?.diff_ids) ? (config.rootfs.diff_ids as Array<unknown>) : []
@@ -618,7 +721,8 @@ export class ImageStore {
       }
       let temp: string
       try {
-        temp = fs.mkdtempSync(path.join(this.tmpDir, `${process.pid}-${hexOf(image.manifestDigest).slice(0, 12)}-`))
+        // named after the base, whose lock the unpacking process holds: prune tells a live one by it
+        temp = fs.mkdtempSync(path.join(this.tmpDir, `${hexOf(image.manifestDigest)}-`))
         fs.chmodSync(temp, 0o755)
       } catch (error) {
         throw fromFsError(error, this.tmpDir, "creating a directory in")
@@ -651,7 +755,7 @@ export class ImageStore {
       }
       emit({ type: "unpacked", manifestDigest: image.manifestDigest, milliseconds: performance.now() - started })
       return baseDir
-    })
+    }
   }
 
   /**
@@ -670,23 +774,33 @@ export class ImageStore {
       image = await this.pull(reference, options)
     }
     const noEvents = () => undefined
-    this.ensureRoot()
-    const baseDir = await this.unpack(image, options.onProgress ?? noEvents)
+    const found = image
+    this.ensureDirs()
     const config = ImageConfig.fromImageConfig(this.readConfig(image))
     await this.runs.cleanStale()
 
     const requested = options.strategy ?? "auto"
     let strategy: RootfsStrategy = requested === "auto" ? (this.overlayWorks !== false && overlaySupported() ? "overlay" : "copy") : requested
+    // the run is reserved under the base's lock: from then on no prune or remove deletes the base
+    const { baseDir, dir } = await withFileLock(this.baseLock(image.manifestDigest), async () => ({
+      baseDir: await this.unpackLocked(found, options.onProgress ?? noEvents),
+      dir: this.runs.reserve(found.manifestDigest, strategy)
+    }))
     let prepared
     try {
-      prepared = await this.runs.create(baseDir, image.manifestDigest, strategy)
-      if (strategy === "overlay") this.overlayWorks = true
+      try {
+        prepared = await this.runs.populate(dir, baseDir, image.manifestDigest, strategy)
+        if (strategy === "overlay") this.overlayWorks = true
+      } catch (error) {
+        if (requested !== "auto" || strategy !== "overlay") throw error
+        // overlay looked possible but the mount failed (e.g. inside a restricted container)
+        this.overlayWorks = false
+        strategy = "copy"
+        prepared = await this.runs.populate(dir, baseDir, image.manifestDigest, strategy)
+      }
     } catch (error) {
-      if (requested !== "auto" || strategy !== "overlay") throw error
-      // overlay looked possible but the mount failed (e.g. inside a restricted container)
-      this.overlayWorks = false
-      strategy = "copy"
-      prepared = await this.runs.create(baseDir, image.manifestDigest, strategy)
+      await this.runs.destroy(dir)
+      throw error
     }
     let disposed = false
     const dispose = async () => {
@@ -729,23 +843,29 @@ export class ImageStore {
     ]
   }
 
-  /** Deletes candidate blobs and bases that no record (and no live run) uses. */
-  private async collectGarbage(candidates: ReadonlySet<string> | "all"): Promise<{ deletedBlobs: number; freedBytes: number }> {
+  private listDir(dir: string): Array<string> {
+    try {
+      return fs.readdirSync(dir)
+    } catch {
+      return []
+    }
+  }
+
+  /**
+   * Deletes candidate blobs and bases that nothing uses: no record, no live pull (its marker),
+   * no live run. A base is deleted only while holding its lock, so never while it is being
+   * unpacked, recorded or reserved for a run.
+   */
+  private async collectGarbage(
+    candidates: ReadonlySet<string> | "all"
+  ): Promise<{ deletedBlobs: number; freedBytes: number; removedBases: number; freedBaseBytes: number }> {
     const records = this.readRecords()
-    const used = new Set(records.flatMap((r) => this.ownedDigests(r)))
-    const usedBases = new Set([...records.map((r) => hexOf(r.manifestDigest)), ...[...this.runs.liveBases()].map(hexOf)])
+    const used = new Set([...records.flatMap((r) => this.ownedDigests(r)), ...readPullMarkers(this.pullsDir).live])
+    const recordedBases = new Set(records.map((r) => hexOf(r.manifestDigest)))
     let deletedBlobs = 0
     let freedBytes = 0
     const blobCandidates =
-      candidates === "all"
-        ? (() => {
-            try {
-              return fs.readdirSync(this.blobs.blobsDir).map((hex) => `sha256:${hex}`)
-            } catch {
-              return []
-            }
-          })()
-        : [...candidates]
+      candidates === "all" ? this.listDir(this.blobs.blobsDir).map((hex) => `sha256:${hex}`) : [...candidates]
     for (const digest of blobCandidates) {
       if (used.has(digest) || !/^sha256:[a-f0-9]{64}$/.test(digest)) continue
       const freed = this.blobs.remove(digest)
@@ -753,62 +873,223 @@ export class ImageStore {
       freedBytes += freed
     }
     const baseCandidates =
-      candidates === "all"
-        ? (() => {
-            try {
-              return fs.readdirSync(this.basesDir).filter((name) => /^[a-f0-9]{64}$/.test(name))
-            } catch {
-              return []
-            }
-          })()
-        : [...candidates].map(hexOf)
+      candidates === "all" ? this.listDir(this.basesDir).filter((name) => /^[a-f0-9]{64}$/.test(name)) : [...candidates].map(hexOf)
+    let removedBases = 0
+    let freedBaseBytes = 0
     for (const hex of baseCandidates) {
-      if (usedBases.has(hex)) continue
-      await removeTree(path.join(this.basesDir, hex))
-      fs.rmSync(widenedModesFile(path.join(this.basesDir, hex)), { force: true })
+      const baseDir = path.join(this.basesDir, hex)
+      if (recordedBases.has(hex) || !fs.existsSync(baseDir)) continue
+      const unlock = tryFileLock(`${baseDir}.lock`)
+      if (unlock === undefined) continue // being unpacked, recorded or reserved right now
+      try {
+        if (this.runs.liveBases().has(`sha256:${hex}`)) continue
+        freedBaseBytes += diskUsage(baseDir)
+        await removeTree(baseDir)
+        fs.rmSync(widenedModesFile(baseDir), { force: true })
+        removedBases++
+      } finally {
+        unlock()
+      }
     }
-    return { deletedBlobs, freedBytes }
+    return { deletedBlobs, freedBytes, removedBases, freedBaseBytes }
   }
 
   /**
-   * Cleans up after crashed processes: run directories of dead processes, abandoned unpack
-   * directories and partial downloads, and blobs and bases no pulled image uses.
+   * Removes everything nothing uses: run directories whose owner is dead (a process that was
+   * SIGKILLed; decided by pid, start time, boot id and PID namespace, not by `kill(pid, 0)`),
+   * partial downloads and unpack directories no live pull is working on (of killed or
+   * interrupted pulls: the next pull downloads those layers again), unpacked bases and blobs no
+   * pulled image uses (also a base `remove` kept for a run that has ended since), and the locks
+   * and markers dead processes left.
    *
    * @since 0.1.0
    * @category removing
    */
-  async prune(): Promise<{ readonly staleRuns: number; readonly deletedBlobs: number; readonly freedBytes: number }> {
-    const staleRuns = await this.runs.cleanStale()
-    const listDir = (dir: string) => {
+  async prune(): Promise<PruneResult> {
+    if (!fs.existsSync(this.root)) {
+      return { staleRuns: 0, removedBases: 0, removedDownloads: 0, removedUnpackDirs: 0, deletedBlobs: 0, freedBytes: 0 }
+    }
+    let freed = 0
+    const stale = this.runs.list().filter((run) => !this.runs.isLive(run))
+    for (const run of stale) {
+      freed += diskUsage(run.dir)
+      await this.runs.destroy(run.dir)
+    }
+
+    // markers of dead pulls first: the blobs they named become garbage below
+    for (const file of readPullMarkers(this.pullsDir).deadFiles) fs.rmSync(file, { force: true })
+
+    let removedDownloads = 0
+    for (const name of this.listDir(this.blobs.partialDir)) {
+      const file = path.join(this.blobs.partialDir, name)
+      if (name.endsWith(".lock")) {
+        // a lock without its download: taking and dropping it removes it if its owner is dead
+        if (!fs.existsSync(file.slice(0, -".lock".length))) tryFileLock(file)?.()
+        continue
+      }
+      if (!/^sha256-[a-f0-9]{64}$/.test(name)) {
+        // a manifest being written (renamed within milliseconds), or garbage of a crash
+        if (this.olderThan(file, 10 * 60_000)) freed += this.removeFile(file)
+        continue
+      }
+      const unlock = tryFileLock(`${file}.lock`)
+      if (unlock === undefined) continue // a live pull is downloading it
       try {
-        return fs.readdirSync(dir)
-      } catch {
-        return []
+        freed += this.removeFile(file)
+        removedDownloads++
+      } finally {
+        unlock()
       }
     }
-    const ownerAlive = (lockFile: string) => {
+
+    let removedUnpackDirs = 0
+    for (const name of this.listDir(this.tmpDir)) {
+      const dir = path.join(this.tmpDir, name)
+      const hex = /^([a-f0-9]{64})-/.exec(name)?.[1]
+      // an unpack directory lives while its base's lock is held (the unpack runs under it)
+      const unlock = hex !== undefined ? tryFileLock(path.join(this.basesDir, `${hex}.lock`)) : this.olderThan(dir, 60 * 60_000) ? () => undefined : undefined
+      if (unlock === undefined) continue
       try {
-        return processIsAlive(Number(fs.readFileSync(lockFile, "utf8").split(" ")[0]))
-      } catch {
-        return false
+        freed += diskUsage(dir)
+        await removeTree(dir)
+        removedUnpackDirs++
+      } finally {
+        unlock()
       }
     }
-    for (const dir of [this.blobs.partialDir, this.basesDir]) {
-      for (const name of listDir(dir)) {
-        const full = path.join(dir, name)
-        if (name.endsWith(".lock") && !ownerAlive(full)) fs.rmSync(full, { force: true })
-      }
+    for (const name of this.listDir(this.basesDir)) {
+      if (name.endsWith(".lock")) tryFileLock(path.join(this.basesDir, name))?.()
     }
-    for (const name of listDir(this.blobs.partialDir)) {
-      const full = path.join(this.blobs.partialDir, name)
-      if (!name.endsWith(".lock") && !fs.existsSync(`${full}.lock`)) fs.rmSync(full, { force: true })
+
+    const garbage = await this.collectGarbage("all")
+    return {
+      staleRuns: stale.length,
+      removedBases: garbage.removedBases,
+      removedDownloads,
+      removedUnpackDirs,
+      deletedBlobs: garbage.deletedBlobs,
+      freedBytes: freed + garbage.freedBytes + garbage.freedBaseBytes
     }
-    for (const name of listDir(this.tmpDir)) {
-      // unpack directories are named <pid>-...: keep those of live processes
-      if (processIsAlive(Number(name.split("-")[0]))) continue
-      await removeTree(path.join(this.tmpDir, name))
-    }
-    const { deletedBlobs, freedBytes } = await this.collectGarbage("all")
-    return { staleRuns, deletedBlobs, freedBytes }
   }
+
+  private olderThan(file: string, ms: number): boolean {
+    try {
+      return Date.now() - fs.statSync(file).mtimeMs > ms
+    } catch {
+      return false
+    }
+  }
+
+  private removeFile(file: string): number {
+    try {
+      const size = fs.statSync(file).size
+      fs.rmSync(file, { force: true })
+      return size
+    } catch {
+      return 0
+    }
+  }
+
+  /**
+   * What the store takes on disk and what {@link prune} would free: every pulled image, every
+   * unpacked base (referenced or not), every run directory (live or stale), partial downloads
+   * and unpack directories. Sizes are disk usage (allocated blocks, hardlinks once; an
+   * overlay run counts its own upper layer, not the base it mounts).
+   *
+   * @since 0.1.0
+   * @category queries
+   */
+  usage(): StoreUsage {
+    const records = this.readRecords()
+    const runs = this.runs.list().map((run) => ({
+      id: path.basename(run.dir),
+      manifestDigest: run.owner?.manifestDigest,
+      strategy: run.owner?.strategy,
+      pid: run.owner?.pid,
+      createdAt: run.owner?.createdAt,
+      live: this.runs.isLive(run),
+      bytes: diskUsage(run.dir)
+    }))
+    const liveRunsOf = (digest: string) => runs.filter((run) => run.live && run.manifestDigest === digest).length
+    const { live: pulling } = readPullMarkers(this.pullsDir)
+    const usedBlobs = new Set([...records.flatMap((r) => this.ownedDigests(r)), ...pulling])
+    const blobSize = (digest: string) => this.blobs.size(digest) ?? 0
+    const bases = this.listDir(this.basesDir)
+      .filter((name) => /^[a-f0-9]{64}$/.test(name))
+      .map((hex) => {
+        const manifestDigest = `sha256:${hex}`
+        return {
+          manifestDigest,
+          references: records.filter((r) => r.manifestDigest === manifestDigest).map((r) => r.reference),
+          liveRuns: liveRunsOf(manifestDigest),
+          bytes: diskUsage(path.join(this.basesDir, hex))
+        }
+      })
+    const images = records.map((record) => ({
+      reference: record.reference,
+      manifestDigest: record.manifestDigest,
+      platform: record.platform,
+      pulledAt: record.pulledAt,
+      blobBytes: [...new Set(this.ownedDigests(record))].reduce((sum, digest) => sum + blobSize(digest), 0),
+      unpackedBytes: bases.find((base) => base.manifestDigest === record.manifestDigest)?.bytes,
+      liveRuns: liveRunsOf(record.manifestDigest)
+    }))
+    const blobDigests = this.listDir(this.blobs.blobsDir).map((hex) => `sha256:${hex}`)
+    const unusedBlobs = blobDigests.filter((digest) => !usedBlobs.has(digest))
+    const downloads = this.listDir(this.blobs.partialDir)
+      .filter((name) => /^sha256-[a-f0-9]{64}$/.test(name))
+      .map((name) => {
+        const file = path.join(this.blobs.partialDir, name)
+        return { digest: `sha256:${name.slice("sha256-".length)}`, bytes: this.fileSize(file), active: lockHeld(`${file}.lock`) }
+      })
+    const unpackDirs = this.listDir(this.tmpDir).map((name) => {
+      const hex = /^([a-f0-9]{64})-/.exec(name)?.[1]
+      return { name, bytes: diskUsage(path.join(this.tmpDir, name)), active: hex !== undefined && lockHeld(path.join(this.basesDir, `${hex}.lock`)) }
+    })
+    const sum = <A>(items: ReadonlyArray<A>, bytes: (a: A) => number) => items.reduce((total, item) => total + bytes(item), 0)
+    const blobs = { count: blobDigests.length, bytes: sum(blobDigests, blobSize), unusedCount: unusedBlobs.length, unusedBytes: sum(unusedBlobs, blobSize) }
+    const unusedBases = bases.filter((base) => base.references.length === 0 && base.liveRuns === 0)
+    const staleRuns = runs.filter((run) => !run.live)
+    const idleDownloads = downloads.filter((d) => !d.active)
+    const idleUnpackDirs = unpackDirs.filter((d) => !d.active)
+    return {
+      root: this.root,
+      images,
+      bases,
+      runs,
+      blobs,
+      downloads,
+      unpackDirs,
+      totalBytes: blobs.bytes + sum(bases, (b) => b.bytes) + sum(runs, (r) => r.bytes) + sum(downloads, (d) => d.bytes) + sum(unpackDirs, (d) => d.bytes),
+      reclaimableBytes:
+        blobs.unusedBytes + sum(unusedBases, (b) => b.bytes) + sum(staleRuns, (r) => r.bytes) + sum(idleDownloads, (d) => d.bytes) + sum(idleUnpackDirs, (d) => d.bytes)
+    }
+  }
+
+  private fileSize(file: string): number {
+    try {
+      return fs.statSync(file).size
+    } catch {
+      return 0
+    }
+  }
+
 }
+
+/**
+ * {@link ImageStore.prune} of the default store (or the one `options` names): what `krunbox
+ * prune` does.
+ *
+ * @since 0.1.0
+ * @category removing
+ */
+export const prune = (options: ImageStoreOptions = {}): Promise<PruneResult> => ImageStore.open(options).prune()
+
+/**
+ * {@link ImageStore.usage} of the default store (or the one `options` names): what `krunbox
+ * system df` shows.
+ *
+ * @since 0.1.0
+ * @category queries
+ */
+export const usage = (options: ImageStoreOptions = {}): StoreUsage => ImageStore.open(options).usage()

@@ -16,7 +16,11 @@ export {
   type PrepareOptions,
   type PullEvent,
   type PullOptions,
-  type RemoveResult
+  prune,
+  type PruneResult,
+  type RemoveResult,
+  type StoreUsage,
+  usage
 } from "./ImageStore.js"
 export * as Platform from "./Platform.js"
 export type { RootfsStrategy } from "./internal/runs.js"

@@ -20,12 +20,71 @@ export const renderTable = (cells: ReadonlyArray<ReadonlyArray<string>>): string
   return rows.map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join("   ")).join("\n") + "\n"
 }
 
-/** `krunbox images`: the local image store as a table, or as a JSON array with --json. */
+/** One row of `images --all`: a pulled image, or an unpacked base no image references any more. */
+interface StoreRow {
+  readonly reference: string | null
+  readonly manifestDigest: string
+  readonly platform: string | null
+  /** its blobs as stored (compressed) */
+  readonly size: number | null
+  readonly unpackedBytes: number | null
+  readonly liveRuns: number
+  readonly pulledAt: string | null
+}
+
+const allRows = (usage: Image.StoreUsage): Array<StoreRow> => [
+  ...usage.images.map((image) => ({
+    reference: image.reference,
+    manifestDigest: image.manifestDigest,
+    platform: image.platform,
+    size: image.blobBytes,
+    unpackedBytes: image.unpackedBytes ?? null,
+    liveRuns: image.liveRuns,
+    pulledAt: image.pulledAt
+  })),
+  // what `rmi` left for a run that used it, or a killed pull unpacked: `krunbox prune` removes it
+  ...usage.bases
+    .filter((base) => base.references.length === 0)
+    .map((base) => ({
+      reference: null,
+      manifestDigest: base.manifestDigest,
+      platform: null,
+      size: null,
+      unpackedBytes: base.bytes,
+      liveRuns: base.liveRuns,
+      pulledAt: null
+    }))
+]
+
+/** `krunbox images`: the local image store as a table, or as a JSON array with --json; --all adds disk use and unreferenced bases. */
 export const imagesCommand = async (parsed: Parsed): Promise<number> => {
   if (parsed.operands.length > 0) {
-    throw new UsageError("images takes no operands", parsed.operands.join(" "), "Write krunbox images [--json]")
+    throw new UsageError("images takes no operands", parsed.operands.join(" "), "Write krunbox images [--all] [--json]")
   }
-  const images = Image.ImageStore.open().list()
+  const store = Image.ImageStore.open()
+  if (has(parsed, "all")) {
+    const rows = allRows(store.usage())
+    if (has(parsed, "json")) {
+      process.stdout.write(`${jsonText(rows, { pretty: true })}\n`)
+      return 0
+    }
+    process.stdout.write(
+      renderTable([
+        ["REFERENCE", "DIGEST", "PLATFORM", "SIZE", "UNPACKED", "RUNS", "PULLED"],
+        ...rows.map((row) => [
+          row.reference ?? "<none>",
+          shortDigest(row.manifestDigest),
+          row.platform ?? "-",
+          row.size === null ? "-" : formatBytes(row.size),
+          row.unpackedBytes === null ? "-" : formatBytes(row.unpackedBytes),
+          String(row.liveRuns),
+          row.pulledAt === null ? "-" : formatTime(row.pulledAt)
+        ])
+      ])
+    )
+    return 0
+  }
+  const images = store.list()
   if (has(parsed, "json")) {
     process.stdout.write(`${jsonText(images, { pretty: true })}\n`)
     return 0

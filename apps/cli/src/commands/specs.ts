@@ -83,12 +83,63 @@ export const pullSpec: CommandSpec = {
 export const imagesSpec: CommandSpec = {
   name: "images",
   summary: "List the images in the local image store",
-  usage: "krunbox images [--json]",
-  flags: [{ ...jsonFlag, description: "Print every image (reference, digests, platform, layers, size, pulledAt) as a JSON array" }],
+  usage: "krunbox images [--all] [--json]",
+  description: [
+    "One line per pulled image: reference, manifest digest, platform, compressed size, and when",
+    "it was pulled. --all also shows what each takes on disk once unpacked, how many runs use it",
+    "now, and the unpacked images no reference names any more (<none>: left by rmi while a run",
+    "used them, or by a pull that was killed), which 'krunbox prune' removes. For totals per",
+    "kind, see 'krunbox system df'."
+  ].join("\n"),
+  flags: [
+    { name: "all", alias: "a", kind: "boolean", description: "Add disk use (UNPACKED), live runs (RUNS) and unreferenced unpacked images (<none>)" },
+    { ...jsonFlag, description: "Print every image (reference, digests, platform, layers, size, pulledAt) as a JSON array; with --all one object per row (reference null for <none>)" }
+  ],
   operands: "none",
   examples: [
     ["krunbox images", "reference, digest, platform, size and when it was pulled"],
+    ["krunbox images --all", "also the unpacked size, live runs and leftovers prune would remove"],
     ["krunbox images --json | jq -r '.[].reference'", "just the references"]
+  ]
+}
+
+export const pruneSpec: CommandSpec = {
+  name: "prune",
+  summary: "Remove from the image store what nothing uses",
+  usage: "krunbox prune [--json]",
+  description: [
+    "Removes run directories of krunbox processes that died (killed, crashed), partial downloads",
+    "and unpack leftovers of pulls that were interrupted, unpacked images no image references",
+    "(what rmi kept while a run used it), and blobs no image uses. Never touches a pulled image,",
+    "a live run, or a pull in progress, in this process or another: a process counts as alive by",
+    "its pid, start time and boot (in another PID namespace, while it keeps its files fresh).",
+    "An interrupted pull downloads its layers again afterwards. See what it would free first with",
+    "'krunbox system df'."
+  ].join("\n"),
+  flags: [{ ...jsonFlag, description: "Print what was removed (staleRuns, removedBases, removedDownloads, removedUnpackDirs, deletedBlobs, freedBytes)" }],
+  operands: "none",
+  examples: [
+    ["krunbox prune", "remove leftovers and say how much was freed"],
+    ["krunbox system df && krunbox prune", "look first, then clean"],
+    ["krunbox prune --json | jq .freedBytes", "bytes freed, for scripts"]
+  ]
+}
+
+export const systemSpec: CommandSpec = {
+  name: "system",
+  summary: "Show what the image store takes on disk (system df)",
+  usage: "krunbox system df [--json]",
+  description: [
+    "One line per kind: pulled images (their blobs), unpacked images, run directories, partial",
+    "downloads and unpack leftovers, each with how many there are, how many are in use (a live",
+    "run, a pull in progress), their size on disk, and what 'krunbox prune' would free. Then the",
+    "total and the store's folder."
+  ].join("\n"),
+  flags: [{ ...jsonFlag, description: "Print everything measured (every image, unpacked image, run, download) as one JSON object" }],
+  operands: "one",
+  examples: [
+    ["krunbox system df", "sizes per kind and what prune would free"],
+    ["krunbox system df --json | jq .reclaimableBytes", "reclaimable bytes, for scripts"]
   ]
 }
 

@@ -3,8 +3,9 @@
  * an overlayfs mount (base as the read-only lower layer; needs root) or a full copy
  * (`cp -a --reflink=auto`, which is a cheap reflink clone on btrfs/XFS and a real copy on ext4).
  *
- * Every run lives in `runs/<id>/` with an `owner.json` naming the owning pid, so that runs left
- * by a crashed process can be found and cleaned.
+ * Every run lives in `runs/<pid>-<id>/` with an `owner.json` holding the owner's stamp
+ * (owner.ts: pid, start time, boot id, PID namespace; its mtime is the owner's heartbeat), so
+ * that runs left by a crashed process can be told from live ones and cleaned.
  *
  * @internal
  */
@@ -13,9 +14,9 @@ import { randomBytes } from "node:crypto"
 import * as fs from "node:fs"
 import * as path from "node:path"
 import { promisify } from "node:util"
-import { DiskFull, RootfsPreparationFailed } from "../errors.js"
+import { DiskFull, isImageError, RootfsPreparationFailed } from "../errors.js"
 import { ConfinedRoot } from "./confinedRoot.js"
-import { processIsAlive } from "./lock.js"
+import { ownerAlive, type OwnerStamp, ownStamp, startHeartbeat } from "./owner.js"
 import { fromFsError } from "./fsErrors.js"
 import { removeTree } from "./removeTree.js"
 
@@ -30,8 +31,7 @@ const execFileAsync = promisify(execFile)
  */
 export type RootfsStrategy = "overlay" | "copy"
 
-export interface RunOwner {
-  readonly pid: number
+export interface RunOwner extends OwnerStamp {
   readonly manifestDigest: string
   readonly strategy: RootfsStrategy
   readonly createdAt: string
@@ -136,59 +136,93 @@ const restoreWidenedModes = (copy: string, modes: ReadonlyArray<readonly [string
   }
 }
 
+/** A run directory and what its owner.json says (undefined when it is missing or unreadable). */
+export interface RunEntry {
+  readonly dir: string
+  readonly owner: RunOwner | undefined
+  /** when owner.json (or, without one, the directory) was last touched */
+  readonly touchedMs: number
+}
+
+/** A run being created has no owner.json for a moment: one without it is left alone this long. */
+const unownedGraceMs = 60_000
+
 export class RunDirectories {
+  /** heartbeats of this process's runs, stopped when they are destroyed */
+  private readonly heartbeats = new Map<string, () => void>()
+
   constructor(readonly runsDir: string) {}
 
-  async create(
-    baseDir: string,
-    manifestDigest: string,
-    strategy: RootfsStrategy
-  ): Promise<PreparedRun> {
-    fs.mkdirSync(this.runsDir, { recursive: true })
+  /** Whether the run's owner still lives (owner.ts); a run without owner.json only while young. */
+  isLive(run: RunEntry, now = Date.now()): boolean {
+    return run.owner !== undefined ? ownerAlive(run.owner, run.touchedMs, now) : now - run.touchedMs < unownedGraceMs
+  }
+
+  /**
+   * Makes a run directory owned by this process (owner.json with its stamp, kept fresh by a
+   * heartbeat until {@link destroy}): from here on the base counts as used. Called under the
+   * base's lock, so that a prune or remove never deletes a base between being found and used.
+   */
+  reserve(manifestDigest: string, strategy: RootfsStrategy): string {
+    fs.mkdirSync(this.runsDir, { recursive: true, mode: 0o700 })
     const dir = path.join(this.runsDir, `${process.pid}-${randomBytes(6).toString("hex")}`)
     fs.mkdirSync(dir, { mode: 0o700 })
-    const owner: RunOwner = { pid: process.pid, manifestDigest, strategy, createdAt: new Date().toISOString() }
+    this.writeOwner(dir, manifestDigest, strategy)
+    this.heartbeats.set(dir, startHeartbeat(path.join(dir, "owner.json")))
+    return dir
+  }
+
+  private writeOwner(dir: string, manifestDigest: string, strategy: RootfsStrategy): void {
+    const owner: RunOwner = { ...ownStamp(), manifestDigest, strategy, createdAt: new Date().toISOString() }
     fs.writeFileSync(path.join(dir, "owner.json"), JSON.stringify(owner))
-    try {
-      if (strategy === "overlay") {
-        if (!overlaySafe(baseDir) || !overlaySafe(dir)) {
-          throw new RootfsPreparationFailed({ strategy, path: dir, detail: "the cache path contains , : \\ or white space, which overlayfs options cannot express" })
-        }
-        const upper = path.join(dir, "upper")
-        const work = path.join(dir, "work")
-        const merged = path.join(dir, "rootfs")
-        for (const d of [upper, work, merged]) fs.mkdirSync(d)
+  }
+
+  /**
+   * Makes the run's root file system in a reserved directory: an overlay mount over the base, or
+   * a copy of it. On failure what it made is gone again and the reservation stays (to try the
+   * other strategy, or to {@link destroy}).
+   */
+  async populate(dir: string, baseDir: string, manifestDigest: string, strategy: RootfsStrategy): Promise<PreparedRun> {
+    this.writeOwner(dir, manifestDigest, strategy)
+    const rootfs = path.join(dir, "rootfs")
+    if (strategy === "overlay") {
+      if (!overlaySafe(baseDir) || !overlaySafe(dir)) {
+        throw new RootfsPreparationFailed({ strategy, path: dir, detail: "the cache path contains , : \\ or white space, which overlayfs options cannot express" })
+      }
+      const upper = path.join(dir, "upper")
+      const work = path.join(dir, "work")
+      try {
+        for (const d of [upper, work, rootfs]) fs.mkdirSync(d)
         // the upper dir's root becomes the merged root: it must look like the base's root
         const baseStat = fs.statSync(baseDir)
         fs.chmodSync(upper, baseStat.mode & 0o7777)
         fs.chownSync(upper, baseStat.uid, baseStat.gid)
-        try {
-          await run("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${baseDir},upperdir=${upper},workdir=${work}`, merged])
-        } catch (error) {
-          throw new RootfsPreparationFailed({ strategy, path: merged, detail: stderrOf(error) })
-        }
-        return { dir, rootfsDir: merged, strategy }
-      }
-      const copy = path.join(dir, "rootfs")
-      try {
-        await run("cp", ["-a", "--reflink=auto", "--", baseDir, copy])
+        await run("mount", ["-t", "overlay", "overlay", "-o", `lowerdir=${baseDir},upperdir=${upper},workdir=${work}`, rootfs])
       } catch (error) {
-        const detail = stderrOf(error)
-        if (/No space left on device|Disk quota exceeded/i.test(detail)) {
-          throw new DiskFull({ path: copy, operation: "copying the image rootfs to" })
-        }
-        throw new RootfsPreparationFailed({ strategy, path: copy, detail })
+        for (const d of [upper, work, rootfs]) fs.rmSync(d, { recursive: true, force: true })
+        throw new RootfsPreparationFailed({ strategy, path: rootfs, detail: stderrOf(error) })
       }
-      restoreWidenedModes(copy, readWidenedModes(baseDir))
-      return { dir, rootfsDir: copy, strategy }
-    } catch (error) {
-      await this.destroy(dir)
-      throw error
+      return { dir, rootfsDir: rootfs, strategy }
     }
+    try {
+      await run("cp", ["-a", "--reflink=auto", "--", baseDir, rootfs])
+      restoreWidenedModes(rootfs, readWidenedModes(baseDir))
+    } catch (error) {
+      await removeTree(rootfs).catch(() => undefined)
+      if (isImageError(error)) throw error
+      const detail = stderrOf(error)
+      if (/No space left on device|Disk quota exceeded/i.test(detail)) {
+        throw new DiskFull({ path: rootfs, operation: "copying the image rootfs to" })
+      }
+      throw new RootfsPreparationFailed({ strategy, path: rootfs, detail })
+    }
+    return { dir, rootfsDir: rootfs, strategy }
   }
 
   /** Unmounts whatever is mounted inside a run directory and deletes it. */
   async destroy(dir: string): Promise<void> {
+    this.heartbeats.get(dir)?.()
+    this.heartbeats.delete(dir)
     for (const mountPoint of mountsUnder(dir)) await unmount(mountPoint)
     if (mountsUnder(dir).length > 0) {
       // a lazily detached mount is gone from mountinfo; anything still listed must not be deleted through
@@ -201,36 +235,36 @@ export class RunDirectories {
     }
   }
 
-  /** The owners of all run directories (unreadable ones are reported with pid 0). */
-  list(): Array<{ readonly dir: string; readonly owner: RunOwner | undefined }> {
+  /** Every run directory with its owner. */
+  list(): Array<RunEntry> {
     let names: Array<string>
     try {
       names = fs.readdirSync(this.runsDir)
     } catch {
       return []
     }
-    return names.map((name) => {
+    return names.flatMap((name): Array<RunEntry> => {
       const dir = path.join(this.runsDir, name)
+      const ownerFile = path.join(dir, "owner.json")
       try {
-        return { dir, owner: JSON.parse(fs.readFileSync(path.join(dir, "owner.json"), "utf8")) as RunOwner }
+        return [{ dir, owner: JSON.parse(fs.readFileSync(ownerFile, "utf8")) as RunOwner, touchedMs: fs.statSync(ownerFile).mtimeMs }]
       } catch {
-        return { dir, owner: undefined }
+        try {
+          return [{ dir, owner: undefined, touchedMs: fs.statSync(dir).mtimeMs }]
+        } catch {
+          return [] // removed meanwhile
+        }
       }
     })
   }
 
-  /** Removes run directories whose owning process has exited. Returns how many. */
-  async cleanStale(): Promise<number> {
-    let removed = 0
-    for (const { dir, owner } of this.list()) {
-      if (owner !== undefined && processIsAlive(owner.pid)) continue
-      if (owner === undefined) {
-        // owner.json is written right after mkdir: give a run being created a moment
-        const age = Date.now() - fs.statSync(dir).mtimeMs
-        if (age < 60_000) continue
-      }
-      await this.destroy(dir)
-      removed++
+  /** Removes run directories whose owner is dead. Returns what was removed. */
+  async cleanStale(): Promise<Array<RunEntry>> {
+    const removed: Array<RunEntry> = []
+    for (const run of this.list()) {
+      if (this.isLive(run)) continue
+      await this.destroy(run.dir)
+      removed.push(run)
     }
     return removed
   }
@@ -239,7 +273,7 @@ export class RunDirectories {
   liveBases(): Set<string> {
     return new Set(
       this.list()
-        .filter((run) => run.owner !== undefined && processIsAlive(run.owner.pid))
+        .filter((run) => run.owner !== undefined && this.isLive(run))
         .map((run) => run.owner!.manifestDigest)
     )
   }
