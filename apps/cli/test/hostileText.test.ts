@@ -4,28 +4,17 @@
  * escapes, and their `--json` output still parses to the raw values. The registry is the
  * scripted one of @krunbox/testing (no external tools); `run` needs runsc.
  */
-import { spawn, spawnSync } from "node:child_process"
+import { spawnSync } from "node:child_process"
 import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { runCli } from "./cliProcess.js"
 import { buildLayout, makeTempDir, prerequisite, removeDir, runnableBusybox, type ScriptedRegistry, startScriptedRegistry } from "@krunbox/testing"
 
-const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
 const store = mkdtempSync(join(tmpdir(), "krunbox-cli-hostile-text-"))
 const env = { ...process.env, KRUNBOX_IMAGE_STORE: store }
-/** Async: the scripted registry answers from this very process, so a blocking spawnSync would starve it. */
-const krunbox = (args: ReadonlyArray<string>) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], env, timeout: 120_000 })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
-    child.on("error", reject)
-    child.on("close", (status) => resolve({ status, stdout, stderr }))
-  })
+const krunbox = (args: ReadonlyArray<string>) => runCli(args, env)
 
 const runsc = prerequisite(spawnSync("runsc", ["--version"], { stdio: "ignore" }).status === 0 ? undefined : "runsc (Debian package runsc) is not installed")
 

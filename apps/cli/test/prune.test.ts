@@ -7,27 +7,16 @@ import { type ChildProcess, spawn } from "node:child_process"
 import * as fs from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { fileURLToPath } from "node:url"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { bin, runCli } from "./cliProcess.js"
 import { Image } from "@krunbox/sdk"
 import { bigImage, buildLayout, makeTempDir, removeDir, type ScriptedRegistry, smallImage, startScriptedRegistry } from "@krunbox/testing"
 
-const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url))
 const cacheDir = fs.mkdtempSync(join(tmpdir(), "krunbox-cli-prune-"))
 const storeDir = join(cacheDir, "images")
 const env = { ...process.env, KRUNBOX_IMAGE_STORE: storeDir }
 
-/** Async: the scripted registry answers from this very process. */
-const krunbox = (args: ReadonlyArray<string>) =>
-  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], env, timeout: 120_000 })
-    let stdout = ""
-    let stderr = ""
-    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
-    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
-    child.on("error", reject)
-    child.on("close", (status) => resolve({ status, stdout, stderr }))
-  })
+const krunbox = (args: ReadonlyArray<string>) => runCli(args, env)
 
 describe("krunbox prune, system df and images --all", () => {
   let work = ""

@@ -44,7 +44,7 @@ import { lockHeld, tryFileLock, withFileLock } from "./internal/lock.js"
 import { PullMarker, readPullMarkers } from "./internal/pullMarker.js"
 import { limits, mediaTypes, RegistryClient } from "./internal/registry.js"
 import { isRoot, overlaySupported, RunDirectories, type RootfsStrategy, widenedModesFile, writeWidenedModes } from "./internal/runs.js"
-import { removeTree } from "./internal/removeTree.js"
+import { removeFile, removeTree } from "./internal/removeTree.js"
 import { RootfsBuilder } from "./internal/unpack.js"
 
 /**
@@ -929,13 +929,13 @@ export class ImageStore {
       }
       if (!/^sha256-[a-f0-9]{64}$/.test(name)) {
         // a manifest being written (renamed within milliseconds), or garbage of a crash
-        if (this.olderThan(file, 10 * 60_000)) freed += this.removeFile(file)
+        if (this.olderThan(file, 10 * 60_000)) freed += removeFile(file)
         continue
       }
       const unlock = tryFileLock(`${file}.lock`)
       if (unlock === undefined) continue // a live pull is downloading it
       try {
-        freed += this.removeFile(file)
+        freed += removeFile(file)
         removedDownloads++
       } finally {
         unlock()
@@ -980,15 +980,6 @@ export class ImageStore {
     }
   }
 
-  private removeFile(file: string): number {
-    try {
-      const size = fs.statSync(file).size
-      fs.rmSync(file, { force: true })
-      return size
-    } catch {
-      return 0
-    }
-  }
 
   /**
    * What the store takes on disk and what {@link prune} would free: every pulled image, every

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from "node:timers/promises"
 import { DigestMismatch, type ImageError, isImageError, TruncatedDownload } from "../errors.js"
 import { fromFsError } from "./fsErrors.js"
 import { withFileLock } from "./lock.js"
+import { removeFile } from "./removeTree.js"
 import type { RegistryClient } from "./registry.js"
 
 export interface Descriptor {
@@ -122,14 +123,7 @@ export class BlobStore {
   }
 
   remove(digest: string): number {
-    const file = this.path(digest)
-    try {
-      const size = fs.statSync(file).size
-      fs.rmSync(file, { force: true })
-      return size
-    } catch {
-      return 0
-    }
+    return removeFile(this.path(digest))
   }
 
   /**

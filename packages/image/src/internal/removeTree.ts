@@ -40,3 +40,14 @@ export const removeTree = async (dir: string): Promise<void> => {
     await fs.promises.rm(dir, { recursive: true, force: true, maxRetries: 3 })
   }
 }
+
+/** Deletes a file; returns its size, or 0 when it was not there (or could not be removed). */
+export const removeFile = (file: string): number => {
+  try {
+    const size = fs.statSync(file).size
+    fs.rmSync(file, { force: true })
+    return size
+  } catch {
+    return 0
+  }
+}
